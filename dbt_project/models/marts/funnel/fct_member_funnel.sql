@@ -1,0 +1,96 @@
+-- The ordered funnel of each member with an exposure (DESIGN §5): exposure -> interest ->
+-- lead -> deal, each step at or after the previous one and within var('funnel_window_days')
+-- of the first exposure (the edge itself counts). Breakdown attributes are the first
+-- exposure's (first touch; ties: smallest event_id).
+with events as (
+    select member_id, event_id, stage, channel, event_at, touchpoint_id, campaign_id, staff_id
+    from {{ ref('fct_touchpoint_events') }}
+),
+
+first_exposure as (
+    select
+        member_id,
+        event_at as exposure_at,
+        event_id as exposure_event_id,
+        channel,
+        touchpoint_id,
+        campaign_id,
+        staff_id,
+        {{ dbt.dateadd('day', var('funnel_window_days'), 'event_at') }} as window_ends_at
+    from events
+    where stage = 'exposure'
+    qualify row_number() over (partition by member_id order by event_at, event_id) = 1
+),
+
+interest as (
+    select first_exposure.member_id, min(events.event_at) as interest_at
+    from first_exposure
+    inner join events
+        on events.member_id = first_exposure.member_id
+        and events.stage = 'interest'
+        and events.event_at >= first_exposure.exposure_at
+        and events.event_at <= first_exposure.window_ends_at
+    group by first_exposure.member_id
+),
+
+lead_step as (
+    select first_exposure.member_id, min(events.event_at) as lead_at
+    from first_exposure
+    inner join interest on interest.member_id = first_exposure.member_id
+    inner join events
+        on events.member_id = first_exposure.member_id
+        and events.stage = 'lead'
+        and events.event_at >= interest.interest_at
+        and events.event_at <= first_exposure.window_ends_at
+    group by first_exposure.member_id
+),
+
+deal as (
+    select first_exposure.member_id, min(events.event_at) as deal_at
+    from first_exposure
+    inner join lead_step on lead_step.member_id = first_exposure.member_id
+    inner join events
+        on events.member_id = first_exposure.member_id
+        and events.stage = 'deal'
+        and events.event_at >= lead_step.lead_at
+        and events.event_at <= first_exposure.window_ends_at
+    group by first_exposure.member_id
+),
+
+contact_way as (
+    -- the WeCom contact-way code (渠道活码 state) of the member's first add
+    select members.member_id, follows.state as contact_state
+    from {{ ref('stg_wecom__contact_follows') }} as follows
+    inner join {{ ref('int_identity_map') }} as members
+        on members.identifier = 'external_userid:' || follows.external_userid
+    qualify row_number() over (partition by members.member_id order by follows.added_at, follows.staff_userid) = 1
+)
+
+select
+    first_exposure.member_id,
+    {{ business_date('first_exposure.exposure_at') }} as cohort_date,
+    first_exposure.channel,
+    first_exposure.campaign_id,
+    first_exposure.touchpoint_id,
+    first_exposure.staff_id,
+    contact_way.contact_state,
+    first_exposure.exposure_event_id,
+    first_exposure.exposure_at,
+    interest.interest_at,
+    lead_step.lead_at,
+    deal.deal_at,
+    case
+        when deal.deal_at is not null then 'deal'
+        when lead_step.lead_at is not null then 'lead'
+        when interest.interest_at is not null then 'interest'
+        else 'exposure'
+    end as funnel_stage,
+    {{ dbt.datediff('first_exposure.exposure_at', 'interest.interest_at', 'second') }} as seconds_to_interest,
+    {{ dbt.datediff('interest.interest_at', 'lead_step.lead_at', 'second') }} as seconds_to_lead,
+    {{ dbt.datediff('lead_step.lead_at', 'deal.deal_at', 'second') }} as seconds_to_deal,
+    {{ dbt.datediff('first_exposure.exposure_at', 'deal.deal_at', 'second') }} as seconds_exposure_to_deal
+from first_exposure
+left join interest on interest.member_id = first_exposure.member_id
+left join lead_step on lead_step.member_id = first_exposure.member_id
+left join deal on deal.member_id = first_exposure.member_id
+left join contact_way on contact_way.member_id = first_exposure.member_id

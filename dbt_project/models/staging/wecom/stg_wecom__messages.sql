@@ -1,0 +1,25 @@
+-- One row per session-archive message; a repeated msgid keeps its first copy. Message
+-- text stays in raw: only the type, the link URL and the recalled id come through.
+with source as (
+    select * from {{ source('wecom', 'wecom_messages') }}
+),
+
+deduplicated as (
+    select *
+    from source
+    qualify row_number() over (partition by msgid order by _dt, _file, _line) = 1
+)
+
+select
+    msgid,
+    action,
+    "from" as sender_id,
+    {{ sender_kind('"from"') }} as sender_kind,
+    roomid as group_id,
+    {{ epoch_ms_to_utc('msgtime') }} as sent_at,
+    {{ business_date(epoch_ms_to_utc('msgtime')) }} as business_date,
+    msgtype,
+    nullif(message ->> '$.revoke.pre_msgid', '') as recalled_msgid,
+    nullif(message ->> '$.link.link_url', '') as link_url,
+    _dt as landed_date
+from deduplicated

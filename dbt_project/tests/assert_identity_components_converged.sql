@@ -1,0 +1,7 @@
+-- Label propagation converged: no edge joins identifiers with different components.
+-- If this fails, raise var('identity_iterations').
+select edges.node_a, edges.node_b, a.component as component_a, b.component as component_b
+from {{ ref('int_identity_edges') }} as edges
+inner join {{ ref('int_identity_components') }} as a on a.identifier = edges.node_a
+inner join {{ ref('int_identity_components') }} as b on b.identifier = edges.node_b
+where a.component <> b.component

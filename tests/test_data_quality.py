@@ -1,0 +1,258 @@
+"""Data-quality layer: GE suites pushed down to DuckDB.
+
+A suite must pass on good data with every expectation really evaluated, fail on bad data
+naming each failing expectation, never pass on a metric error, and leave no connection
+(lock) on the DuckDB file behind.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.raw.schema import RAW_TABLES
+from data_quality import TableSuite, raw_suites, validate_many, validate_table
+from data_quality.runner import release_connections
+from data_quality.suites import RAW_SUITES, column_types, not_null, sql_check, unique
+
+DAY = "2026-05-18"
+MS = 1779066131000  # 2026-05-18 in epoch ms
+S = MS // 1000
+
+GOOD_ROWS: dict[str, list[str]] = {
+    "tracking": [
+        f"""('{DAY}', 'f.jsonl', 1, now(), 'e-1', 'content_impression', {MS}, 'd-1', '{{}}', '{{"channel": "xiaohongshu_kol"}}')""",
+        f"""('{DAY}', 'f.jsonl', 2, now(), 'e-2', 'link_click', {MS + 1000}, 'd-2', '{{"unionid": "u1"}}', '{{"channel": "wecom_group", "group_id": "g1"}}')""",
+    ],
+    "wecom_contacts": [
+        f"""('{DAY}', 'f.jsonl', 1, now(), 'wmEX_1', '{{"external_userid": "wmEX_1"}}', '[]')""",
+    ],
+    "wecom_groups": [
+        f"""('{DAY}', 'f.jsonl', 1, now(), 'wrG_1', 'staff1', {S}, '{{"chat_id": "wrG_1"}}')""",
+    ],
+    "wecom_messages": [
+        f"""('{DAY}', 'f.jsonl', 1, now(), 'm-1', 'send', 'staff1', '["wmEX_1"]', 'wrG_1', {MS}, 'text', '{{}}')""",
+        f"""('{DAY}', 'f.jsonl', 2, now(), 'm-2', 'recall', 'wmEX_1', '["staff1"]', 'wrG_1', {MS + 60000}, 'revoke', '{{}}')""",
+        # the same msgid on another day is allowed (uniqueness is per partition)
+        f"""('2026-05-19', 'g.jsonl', 1, now(), 'm-1', 'send', 'staff1', '["wmEX_1"]', 'wrG_1', {MS + 86400000}, 'text', '{{}}')""",
+    ],
+    "oa_followers": [
+        f"""('{DAY}', 'f.jsonl', 1, now(), 'o1', 'wxsvc01', 'u1', 1, {S}, 'ADD_SCENE_QR_CODE', 'store', '[101]')""",
+    ],
+    "orders": [
+        f"""('{DAY}', 'o.csv', 2, now(), 'YZ1', 'TRADE_SUCCESS', TIMESTAMP '{DAY} 21:02:10', TIMESTAMP '{DAY} 21:03:02',
+            TIMESTAMP '{DAY} 21:03:02', '13900001234', 'oMP', 'wxmini01', 'u1', 'mini_program', null, 'guide', 'wrG_1',
+            'cmp', 5999.00, 500.00, 5499.00, 0.00, '[]')""",
+        f"""('{DAY}', 'o.csv', 3, now(), 'YZ2', 'WAIT_BUYER_PAY', TIMESTAMP '{DAY} 22:10:00', null,
+            TIMESTAMP '{DAY} 22:10:00', null, 'oMP2', 'wxmini01', null, 'tmall', null, null, null,
+            null, 199.00, 0.00, 0.00, 0.00, '[]')""",
+    ],
+    "campaign_costs": [
+        f"""('{DAY}', 'c.csv', 2, now(), DATE '{DAY}', 'cmp', 'xiaohongshu_kol', 3200.00)""",
+    ],
+}
+
+
+def _create(path: Path, *, constraints: bool = True) -> None:
+    """Raw tables from the real DDL (NOT NULL dropped when bad rows need to get in)."""
+    con = duckdb.connect(str(path))  # opened and CLOSED by this process before GE runs
+    try:
+        con.execute("create schema if not exists raw")
+        for table, ddl in RAW_TABLES.items():
+            if not constraints:
+                ddl = re.sub(r"\bnot null\b", "", ddl, flags=re.I)
+            con.execute(f"create table raw.{table} ({ddl})")
+            for row in GOOD_ROWS[table]:
+                con.execute(f"insert into raw.{table} values {row}")
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def docs_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("quality_docs")
+
+
+@pytest.fixture(scope="module")
+def good_db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("dq_good") / "warehouse.duckdb"
+    _create(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def bad_db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("dq_bad") / "warehouse.duckdb"
+    _create(path, constraints=False)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(
+            f"""insert into raw.wecom_messages values
+            ('{DAY}', 'f.jsonl', 3, now(), null, 'send', 'staff1', '[]', 'wrG_1', {MS}, 'text', '{{}}'),   -- null id
+            ('{DAY}', 'f.jsonl', 4, now(), 'm-4', 'delete', 'staff1', '[]', 'wrG_1', {MS}, 'text', '{{}}'), -- unknown action
+            ('{DAY}', 'f.jsonl', 5, now(), 'm-1', 'send', 'staff1', '[]', 'wrG_1', {MS}, 'text', '{{}}'),  -- duplicate msgid in partition
+            ('{DAY}', 'f.jsonl', 6, now(), 'm-6', 'send', 'staff1', '[]', 'wrG_1', {S}, 'text', '{{}}')     -- seconds, not ms
+            """
+        )
+        con.execute(
+            f"""insert into raw.tracking values
+            ('{DAY}', 'f.jsonl', 3, now(), 'e-3', 'teleport', {MS}, 'd-3', '{{}}', '{{"channel": "carrier_pigeon"}}')"""
+        )
+    finally:
+        con.close()
+    return path
+
+
+def _assert_no_lock(path: Path) -> None:
+    """Another process can open the file read-write: no connection/lock was left behind."""
+    code = (
+        "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+        "c.execute('create or replace table main._lock_probe as select 1 as x'); c.close(); print('ok')"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "ok" in proc.stdout, proc.stderr[-2000:]
+
+
+def test_raw_suites_cover_every_raw_table():
+    assert set(RAW_SUITES) == set(RAW_TABLES)
+    for suite in raw_suites():
+        types = [e for e in suite.expectations if type(e).__name__ == "ExpectColumnValuesToBeOfType"]
+        assert len(types) == len(re.findall(r"^\s*\S", RAW_TABLES[suite.table_name], re.M))
+
+
+def test_good_data_passes_with_every_expectation_evaluated(good_db, docs_dir):
+    outcomes = validate_many(good_db, raw_suites(), docs_dir)
+    for suite, oc in zip(raw_suites(), outcomes):
+        assert oc.suite_name == suite.name
+        assert oc.success, oc.summary()
+        assert oc.evaluated_expectations == len(suite.expectations) > 0
+        assert oc.successful_expectations == oc.evaluated_expectations, oc.summary()
+        assert not oc.failed and not oc.warnings
+    assert (docs_dir / "index.html").is_file()
+    assert outcomes[0].docs_url == (docs_dir / "index.html").resolve().as_uri()
+    assert outcomes[0].result_url and outcomes[0].result_url.startswith("file://")
+    assert Path(outcomes[0].result_url.removeprefix("file://")).is_file()
+    _assert_no_lock(good_db)
+
+
+def test_bad_rows_fail_naming_each_expectation(bad_db, docs_dir):
+    oc = validate_table(bad_db, RAW_SUITES["wecom_messages"], docs_dir)
+    assert not oc.success
+    failed = {(f.expectation_type, f.column) for f in oc.failed}
+    assert ("expect_column_values_to_not_be_null", "msgid") in failed
+    assert ("expect_column_values_to_be_in_set", "action") in failed
+    assert ("expect_compound_columns_to_be_unique", "_dt,msgid") in failed
+    assert ("expect_column_values_to_be_between", "msgtime") in failed
+    assert len(oc.failed) == 4, oc.summary()
+    assert not any(f.errored for f in oc.failed), oc.summary()
+    reasons = {f.column: f.reason for f in oc.failed}
+    assert "delete" in reasons["action"] and "1 unexpected" in reasons["action"]
+    assert str(S) in reasons["msgtime"]
+    assert oc.evaluated_expectations == len(RAW_SUITES["wecom_messages"].expectations)
+    assert "FAIL" in oc.summary() and "msgtime" in oc.summary()
+
+    tracking = validate_table(bad_db, RAW_SUITES["tracking"], docs_dir)
+    assert {(f.expectation_type, f.column) for f in tracking.failed} == {
+        ("expect_column_values_to_be_in_set", "event"),
+        ("unexpected_rows_expectation", None),  # properties.channel
+    }, tracking.summary()
+    assert any("channel" in f.reason for f in tracking.failed)
+    _assert_no_lock(bad_db)
+
+
+def test_partition_scope(bad_db, docs_dir):
+    # bad rows are all in DAY: the next day's partition is clean
+    oc = validate_table(bad_db, RAW_SUITES["wecom_messages"], docs_dir, partition="2026-05-19")
+    assert oc.success and oc.evaluated_expectations == len(RAW_SUITES["wecom_messages"].expectations), oc.summary()
+    oc = validate_table(bad_db, RAW_SUITES["wecom_messages"], docs_dir, partition=DAY)
+    assert not oc.success and len(oc.failed) == 4
+
+
+@pytest.fixture(scope="module")
+def mart_db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("dq_mart") / "warehouse.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create schema marts")
+    con.execute(
+        """create table marts.funnel_daily as select * from (values
+            (DATE '2026-05-18', 'ads', 'c1', 10, 5, 2, 1),
+            (DATE '2026-05-18', 'sms', 'c1', 8, 8, 3, 0)
+        ) t(cohort_date, channel, campaign_id, exposure_members, interest_members, lead_members, deal_members)"""
+    )
+    con.close()
+    return path
+
+
+FUNNEL = TableSuite(
+    name="marts.funnel_daily",
+    table="marts.funnel_daily",
+    expectations=(
+        *column_types({"cohort_date": "date", "exposure_members": "integer"}),
+        *not_null("cohort_date", "channel"),
+        unique("cohort_date", "channel", "campaign_id"),
+        sql_check(
+            "funnel counts monotonic: deal <= lead <= interest <= exposure",
+            "select * from {batch} where not (deal_members <= lead_members and lead_members <= interest_members "
+            "and interest_members <= exposure_members)",
+        ),
+    ),
+)
+
+
+def test_custom_sql_check_passes_then_fails(mart_db, docs_dir):
+    oc = validate_table(mart_db, FUNNEL, docs_dir)
+    assert oc.success and oc.evaluated_expectations == 6, oc.summary()
+    con = duckdb.connect(str(mart_db))  # works: GE left no connection open in this process
+    con.execute("insert into marts.funnel_daily values (DATE '2026-05-19', 'ads', 'c1', 3, 4, 1, 1)")
+    con.close()
+    oc = validate_table(mart_db, FUNNEL, docs_dir)
+    assert not oc.success
+    assert [(f.expectation_type, f.errored) for f in oc.failed] == [("unexpected_rows_expectation", False)]
+    assert "monotonic" in oc.failed[0].reason and "1 unexpected rows" in oc.failed[0].reason
+    _assert_no_lock(mart_db)
+
+
+def test_metric_error_counts_as_failed(good_db, docs_dir):
+    import great_expectations as gx
+
+    suite = TableSuite(
+        name="raw.tracking.broken",
+        table="raw.tracking",
+        expectations=(
+            gx.expectations.ExpectColumnValuesToNotBeNull(column="no_such_column"),
+            sql_check("bad sql", "select * from {batch} where no_such_column > 1"),
+            gx.expectations.ExpectColumnValuesToNotBeNull(column="event_id"),
+        ),
+    )
+    oc = validate_table(good_db, suite, docs_dir)
+    assert not oc.success
+    assert oc.successful_expectations == 1
+    assert len(oc.failed) == 2 and all(f.errored for f in oc.failed), oc.summary()
+    assert any("no_such_column" in f.reason for f in oc.failed)
+
+
+def test_missing_table_fails_without_lock(good_db, docs_dir):
+    suite = TableSuite(name="staging.nothing", table="staging.nothing", expectations=tuple(not_null("x")))
+    oc = validate_table(good_db, suite, docs_dir)
+    assert not oc.success and oc.failed and oc.failed[0].errored
+    _assert_no_lock(good_db)
+
+
+def test_open_connection_in_caller_is_reported_not_hung(good_db, docs_dir):
+    """A read-write connection still open in this process conflicts with GE's read-only one:
+    the check must fail with the reason, and GE must hold nothing afterwards."""
+    con = duckdb.connect(str(good_db))
+    try:
+        oc = validate_table(good_db, RAW_SUITES["campaign_costs"], docs_dir)
+        assert not oc.success and oc.failed[0].errored, oc.summary()
+    finally:
+        con.close()
+    release_connections()
+    oc = validate_table(good_db, RAW_SUITES["campaign_costs"], docs_dir)
+    assert oc.success, oc.summary()
+    _assert_no_lock(good_db)
