@@ -70,6 +70,7 @@ class CheckOutcome:
     docs_url: str | None = None  # file:// index of the Data Docs site
     result_url: str | None = None  # file:// page of this validation result
     partition: str | None = None
+    note: str | None = None  # e.g. "partition has no rows" (success with nothing evaluated)
 
     @property
     def unsuccessful_expectations(self) -> int:
@@ -83,6 +84,8 @@ class CheckOutcome:
             f"in {self.duration_s:.2f}s"
         )
         lines = [head]
+        if self.note:
+            lines.append(f"  note: {self.note}")
         lines += [f"  FAILED  {f}" for f in self.failed]
         lines += [f"  WARNING {w}" for w in self.warnings]
         if self.result_url or self.docs_url:
@@ -107,7 +110,10 @@ def _get_context(docs_dir: Path | None):
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     if _CONTEXT is None:
-        logging.getLogger("great_expectations").setLevel(logging.ERROR)
+        gx_log = logging.getLogger("great_expectations")
+        if gx_log.level == logging.NOTSET:
+            # metric errors are reported in the outcomes; GE would also log each traceback
+            gx_log.setLevel(logging.CRITICAL)
         ctx = gx.get_context(mode="ephemeral")
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         # the ephemeral context has a default local site in a temp dir: keep only ours
@@ -193,7 +199,7 @@ def _exception_text(exception_info: Any) -> str | None:
         for v in exception_info.values():
             if isinstance(v, dict) and v.get("raised_exception"):
                 msgs.append(str(v.get("exception_message") or "exception raised"))
-        return "; ".join(msgs) or None
+        return "; ".join(dict.fromkeys(msgs)) or None
     return None
 
 
@@ -406,7 +412,7 @@ def validate_many(
     read_only: bool = True,
     result_format: str = "SUMMARY",
 ) -> list[CheckOutcome]:
-    """Validate several suites against one DuckDB file in one GE checkpoint run.
+    """Validate several suites against one DuckDB file (one GE checkpoint run for whole tables).
 
     Args:
         db_path: the DuckDB file. The calling process must not hold an *open* connection to
@@ -420,8 +426,6 @@ def validate_many(
             readers may run concurrently.
         result_format: GE result format ("SUMMARY" gives counts and sample unexpected values).
     """
-    import great_expectations as gx
-
     db = Path(db_path).resolve()
     docs = Path(docs_dir) if docs_dir is not None else default_docs_dir()
     part_str = None if partition is None else str(partition)
@@ -433,7 +437,17 @@ def validate_many(
             return [_error_outcome(s, f"database file not found: {db}", t_setup, part_str) for s in suites]
         ds = None
         try:
-            ds = _get_datasource(ctx, db, read_only)
+            try:
+                ds = _get_datasource(ctx, db, read_only)
+                # preflight: one clear error instead of one per expectation when the file
+                # cannot be opened (locked by another process, or open in this process
+                # with another configuration)
+                with ds.get_execution_engine().get_connection() as conn:
+                    conn.exec_driver_sql("select 1").fetchall()
+            except Exception as e:
+                cause = e.__cause__ or e
+                reason = f"cannot open {db}: {type(cause).__name__}: {_short(str(cause), 400)}"
+                return [_error_outcome(s, reason, t_setup, part_str) for s in suites]
             vds = []
             index_of: dict[str, int] = {}
             for i, suite in enumerate(suites):
@@ -451,20 +465,31 @@ def validate_many(
                                 name=asset_name, table_name=suite.table_name, schema_name=suite.schema
                             )
                     params = _partition_params(partition) if suite.partition_column else None
+                    bd = None
                     if params:
                         bd_name = f"daily:{suite.partition_column}"
                         try:
                             bd = asset.get_batch_definition(bd_name)
                         except KeyError:
-                            bd = asset.add_batch_definition_daily(bd_name, column=suite.partition_column)
-                    else:
+                            try:
+                                bd = asset.add_batch_definition_daily(bd_name, column=suite.partition_column)
+                            except Exception as e:
+                                # GE samples one non-null value of the column to check its type:
+                                # impossible on a table without such a row. Then the partition is
+                                # empty and the whole table (empty, or only null partition values,
+                                # which the not-null check reports) is the right batch.
+                                if "is not a date or datetime type" not in str(e):
+                                    raise
+                                log.debug("no daily batch on %s (%s): validating the whole table", suite.table, e)
+                                params = None
+                    if bd is None:
                         bd_name = "whole_table"
                         try:
                             bd = asset.get_batch_definition(bd_name)
                         except KeyError:
                             bd = asset.add_batch_definition_whole_table(bd_name)
                     gx_suite = _ensure_suite(ctx, suite)
-                    vd_name = f"{suite.name}@{ds.name}" + (f"@{part_str}" if params else "")
+                    vd_name = f"{suite.name}@{ds.name}" + ("@daily" if params else "")
                     vd = _ensure_validation_definition(ctx, vd_name, bd, gx_suite)
                     vds.append((vd, params))
                     index_of[vd_name] = i
@@ -474,7 +499,10 @@ def validate_many(
             # one checkpoint per distinct batch-parameter set (whole-table vs partition)
             groups: dict[str, list] = {}
             for vd, params in vds:
-                groups.setdefault(repr(params), []).append((vd, params))
+                # partition runs go one suite per checkpoint: a partition missing from one
+                # table (GE raises NoAvailableBatchesError) must not spoil the others
+                key = repr(params) if params is None else f"{vd.name}|{params!r}"
+                groups.setdefault(key, []).append((vd, params))
             for key, members in groups.items():
                 t0 = time.perf_counter()
                 params = members[0][1]
@@ -482,6 +510,17 @@ def validate_many(
                 try:
                     res = cp.run(batch_parameters=params) if params else cp.run()
                 except Exception as e:
+                    if params and type(e).__name__ == "NoAvailableBatchesError":
+                        # the table has rows, none in this partition: nothing to validate
+                        for vd, _ in members:
+                            i = index_of[vd.name]
+                            outcomes[i] = CheckOutcome(
+                                suite_name=suites[i].name, table=suites[i].table, success=True,
+                                evaluated_expectations=0, successful_expectations=0,
+                                duration_s=time.perf_counter() - t0, partition=part_str,
+                                note=f"partition {part_str} has no rows in {suites[i].table}",
+                            )
+                        continue
                     for vd, _ in members:
                         i = index_of[vd.name]
                         outcomes[i] = _error_outcome(suites[i], f"{type(e).__name__}: {_short(str(e), 400)}", t0, part_str)
@@ -490,9 +529,12 @@ def validate_many(
                 docs_index = None
                 if build_docs:
                     t_docs = time.perf_counter()
-                    _install_template_cache()
-                    ctx.build_data_docs(site_names=[_SITE_NAME], resource_identifiers=list(res.run_results))
-                    docs_index = (_SITE_DIR / "index.html").as_uri() if _SITE_DIR else None
+                    try:
+                        _install_template_cache()
+                        ctx.build_data_docs(site_names=[_SITE_NAME], resource_identifiers=list(res.run_results))
+                        docs_index = (_SITE_DIR / "index.html").as_uri() if _SITE_DIR else None
+                    except Exception as e:  # docs are a convenience: never lose the verdicts over them
+                        log.warning("building Data Docs failed: %s", e)
                     log.debug("data docs built in %.2fs", time.perf_counter() - t_docs)
                     elapsed = time.perf_counter() - t0
                 per = elapsed / max(len(members), 1)
@@ -501,7 +543,7 @@ def validate_many(
                     i = next(index_of[m[0].name] for m in members if m[0].suite.name == vr.suite_name)
                     oc = _interpret(suites[i], vr, per, part_str)
                     oc.docs_url = docs_index
-                    if build_docs:
+                    if docs_index:
                         with contextlib.suppress(Exception):
                             urls = ctx.get_docs_sites_urls(resource_identifier=ident, site_name=_SITE_NAME)
                             if urls and urls[0].get("site_url"):

@@ -171,6 +171,9 @@ def test_partition_scope(bad_db, docs_dir):
     assert oc.success and oc.evaluated_expectations == len(RAW_SUITES["wecom_messages"].expectations), oc.summary()
     oc = validate_table(bad_db, RAW_SUITES["wecom_messages"], docs_dir, partition=DAY)
     assert not oc.success and len(oc.failed) == 4
+    # a day without rows: nothing to check, reported as such (not an error)
+    oc = validate_table(bad_db, RAW_SUITES["wecom_messages"], docs_dir, partition="2026-06-01")
+    assert oc.success and oc.evaluated_expectations == 0 and "no rows" in oc.note
 
 
 @pytest.fixture(scope="module")
@@ -256,3 +259,26 @@ def test_open_connection_in_caller_is_reported_not_hung(good_db, docs_dir):
     oc = validate_table(good_db, RAW_SUITES["campaign_costs"], docs_dir)
     assert oc.success, oc.summary()
     _assert_no_lock(good_db)
+
+
+def test_without_compat_fix_checks_error_and_fail(good_db, tmp_path):
+    """Regression guard for STACK-NOTES pitfall 1: without the persisted-connection fix GE's
+    metrics error on DuckDB; the runner must report FAILED (errored), never a silent pass."""
+    code = """
+import sys
+import duckdb_engine
+from data_quality import duckdb_compat
+duckdb_engine.Dialect.get_multi_columns = duckdb_compat._get_multi_columns  # reflection fix only
+duckdb_compat._installed = True  # keep the runner from applying the persisted-connection fix
+from data_quality import RAW_SUITES, validate_table
+oc = validate_table(sys.argv[1], RAW_SUITES["wecom_messages"], None, build_docs=False)
+errored = sum(f.errored for f in oc.failed)
+print("RESULT", oc.success, errored, "list index out of range" in str([f.reason for f in oc.failed]))
+"""
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(good_db)], capture_output=True, text=True, timeout=120,
+        env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")), proc.stdout + proc.stderr[-2000:])
+    ok, errored, index_error = line.split()[1:]
+    assert ok == "False" and int(errored) > 0 and index_error == "True", line

@@ -1,0 +1,104 @@
+"""Every dbt model, seed and test as Dagster assets and asset checks (dagster-dbt)."""
+
+
+import subprocess
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import duckdb
+from dagster import AssetExecutionContext, AssetKey, Failure, MetadataValue, Output
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from ..resources import WarehouseResource
+from ..settings import DBT_PROJECT_DIR
+
+LAYERS = ("staging", "intermediate", "marts")
+
+
+def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    """`dbt parse` when the manifest is missing or older than any project file (a fresh clone, an edit)."""
+    manifest = project_dir / "target" / "manifest.json"
+    sources = [p for folder in ("models", "macros", "tests", "analyses") for p in (project_dir / folder).rglob("*")]
+    sources += [project_dir / "dbt_project.yml", *(project_dir.parent / "seeds").glob("*.csv")]
+    newest = max((p.stat().st_mtime for p in sources if p.is_file()), default=0)
+    if not manifest.exists() or manifest.stat().st_mtime < newest:
+        subprocess.run(["dbt", "parse", "--quiet", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)],
+                       cwd=project_dir, check=True)
+    return manifest
+
+
+class SiyuDbtTranslator(DagsterDbtTranslator):
+    """Asset keys are <schema>/<model> (staging/stg_…, marts/dim_member); groups are the layers."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
+            return AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 1 and fqn[1] in LAYERS else "marts"
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]):
+        return ["team:analytics-engineering"]
+
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+translator = SiyuDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def _markdown_preview(con: duckdb.DuckDBPyConnection, relation: str, limit: int = 5) -> str:
+    cursor = con.execute(f"select * from {relation} limit {limit}")
+    names = [d[0] for d in cursor.description]
+    rows = cursor.fetchall()
+    def cell(v: object) -> str:
+        return str(v).replace("|", "/")[:40]
+    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _table_metadata(db_path: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """Row counts of every built table, and a preview of each mart (read after dbt released the file)."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    con = duckdb.connect(db_path, read_only=True)
+    try:
+        tables = con.execute("""select schema_name, table_name, estimated_size from duckdb_tables()
+                                where schema_name in ('staging', 'intermediate', 'marts', 'reference')""").fetchall()
+        for schema, table, _ in tables:
+            relation = f'{schema}."{table}"'
+            meta: dict[str, Any] = {"dagster/row_count": con.execute(f"select count(*) from {relation}").fetchone()[0]}
+            if schema == "marts":
+                meta["preview"] = MetadataValue.md(_markdown_preview(con, relation))
+            out[(schema, table)] = meta
+    finally:
+        con.close()
+    return out
+
+
+def _failed_nodes(invocation) -> list[str]:
+    try:
+        results = invocation.get_artifact("run_results.json")["results"]
+    except Exception:  # no artifact: dbt failed before running anything
+        return []
+    return [f"{r['unique_id']}: {r['status']}" for r in results if r["status"] in ("error", "fail")]
+
+
+@dbt_assets(manifest=ensure_manifest(), project=dbt_project, dagster_dbt_translator=translator)
+def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator[Any]:
+    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    events = list(invocation.stream())  # dbt holds the DuckDB file until it exits
+    metadata = _table_metadata(warehouse.work_db)
+    for event in events:
+        if isinstance(event, Output):
+            key = context.asset_key_for_output(event.output_name)
+            extra = metadata.get(tuple(key.path)) if len(key.path) == 2 else None
+            if extra:
+                event = event.with_metadata({**event.metadata, **extra})
+        yield event
+    if not invocation.is_successful():
+        failed = _failed_nodes(invocation)
+        raise Failure(description="dbt build failed: " + "; ".join(failed[:20]),
+                      metadata={"failed_nodes": MetadataValue.md("\n".join(f"- {f}" for f in failed) or "see logs")})

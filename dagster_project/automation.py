@@ -1,0 +1,62 @@
+"""The build job, its daily schedule, and the sensor that notices new landing partitions."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from dagster import (
+    AssetSelection,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    RunRequest,
+    SensorEvaluationContext,
+    SkipReason,
+    build_schedule_from_partitioned_job,
+    define_asset_job,
+    sensor,
+)
+
+from .partitions import daily_partitions
+from .raw import loader
+from .raw.schema import SOURCES
+from .settings import Settings
+
+build_job = define_asset_job(
+    name="siyu_build",
+    selection=AssetSelection.all(),
+    partitions_def=daily_partitions,
+    description="Load landing partitions into raw, run dbt build (models + tests), run the quality suites, publish.",
+)
+
+daily_schedule = build_schedule_from_partitioned_job(
+    build_job, hour_of_day=6, minute_of_hour=0, default_status=DefaultScheduleStatus.STOPPED,
+    description="Every morning at 06:00 business time: yesterday's partition end to end.",
+)
+
+
+def landing_fingerprints(landing_dir: Path) -> dict[str, str]:
+    """'<source>/<dt>' -> fingerprint of its files."""
+    found: dict[str, str] = {}
+    for source in SOURCES:
+        for dt, files in loader.discover_partitions(landing_dir, source).items():
+            found[f"{source}/{dt.isoformat()}"] = loader.fingerprint(files)
+    return found
+
+
+@sensor(job=build_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.STOPPED,
+        description="Watches SIYU_LANDING_DIR; new or changed day folders start one run over their date range.")
+def landing_sensor(context: SensorEvaluationContext):
+    current = landing_fingerprints(Settings.from_env().landing_dir)
+    previous = json.loads(context.cursor) if context.cursor else {}
+    changed = sorted({key.split("/")[1] for key, fp in current.items() if previous.get(key) != fp})
+    if not changed:
+        return SkipReason("no new or changed landing partitions")
+    context.update_cursor(json.dumps(current))
+    start, end = date.fromisoformat(changed[0]), date.fromisoformat(changed[-1])
+    return RunRequest(
+        run_key=f"landing-{start}-{end}-{len(current)}",
+        tags={"dagster/asset_partition_range_start": start.isoformat(),
+              "dagster/asset_partition_range_end": end.isoformat()},
+    )

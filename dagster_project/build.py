@@ -1,0 +1,89 @@
+"""`siyu build`: the whole pipeline in-process — raw load, dbt build, checks, publish — through the
+same Dagster job the UI, schedule and sensor run."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from .raw import loader
+from .raw.schema import SOURCES
+from .settings import Settings
+
+
+def changed_partitions(settings: Settings, full_refresh: bool) -> list[date]:
+    """Landing days whose files are new or changed since the last load (all days on a full refresh)."""
+    known: dict[tuple[str, date], str] = {}
+    if settings.work_db.exists() and not full_refresh:
+        con = duckdb.connect(str(settings.work_db), read_only=True)
+        try:
+            if con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = '_load_log'").fetchone()[0]:
+                known = {(s, d): fp for s, d, fp in con.execute("select source, dt, fingerprint from raw._load_log").fetchall()}
+        finally:
+            con.close()
+    days: set[date] = set()
+    seen: set[tuple[str, date]] = set()
+    for source in SOURCES:
+        for dt, files in loader.discover_partitions(settings.landing_dir, source).items():
+            seen.add((source, dt))
+            if known.get((source, dt)) != loader.fingerprint(files):
+                days.add(dt)
+    days |= {dt for (source, dt) in known if (source, dt) not in seen}  # a partition that vanished
+    return sorted(days)
+
+
+def latest_landing_day(settings: Settings) -> date | None:
+    days = [dt for s in SOURCES for dt in loader.discover_partitions(settings.landing_dir, s)]
+    return max(days) if days else None
+
+
+def _instance():
+    from dagster import DagsterInstance
+
+    return DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+
+
+def run_build(full_refresh: bool = False) -> int:
+    settings = Settings.from_env()
+    settings.export()
+    latest = latest_landing_day(settings)
+    if latest is None:
+        print(f"siyu build: no landing partitions found under {settings.landing_dir} "
+              "(expected <source>/dt=YYYY-MM-DD/<file>)", file=sys.stderr)
+        return 2
+    days = changed_partitions(settings, full_refresh) or [latest]
+    from .definitions import build_definitions
+
+    defs = build_definitions(settings, reload_unchanged=full_refresh)
+    job = defs.resolve_job_def("siyu_build")
+    print(f"siyu build: landing {settings.landing_dir} — processing days {days[0]} … {days[-1]}", flush=True)
+    result = job.execute_in_process(
+        instance=_instance(),
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("SIYU_LOG_LEVEL", "WARNING")}}}},
+        tags={"dagster/asset_partition_range_start": days[0].isoformat(),
+              "dagster/asset_partition_range_end": days[-1].isoformat()},
+    )
+    failed_checks = [
+        f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}"
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
+    ]
+    failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    if not result.success or failed_checks:
+        print("siyu build FAILED; the published warehouse was not changed.", file=sys.stderr)
+        for name in failed_checks:
+            print(f"  failed check: {name}", file=sys.stderr)
+        for step in failed_steps:
+            failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE" and e.step_key == step)
+            print(f"  failed step: {step}: {failure.step_failure_data.error.message.strip()[:1500] if failure.step_failure_data.error else ''}",
+                  file=sys.stderr)
+        return 1
+    from .summary import print_summary
+
+    print_summary(settings)
+    return 0

@@ -1,0 +1,75 @@
+"""`siyu` — the project's command line (DESIGN §7): simulate, build, sql."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from .simulator import simulate
+
+    summary = simulate(Path(args.out), members=args.members, days=args.days,
+                       start=date.fromisoformat(args.start), seed=args.seed, progress=not args.quiet)
+    print(f"landing data written to {Path(args.out).resolve()}: {summary}")
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    if args.landing:
+        os.environ["SIYU_LANDING_DIR"] = args.landing
+    if args.warehouse:
+        os.environ["SIYU_WAREHOUSE"] = args.warehouse
+    from .build import run_build
+
+    return run_build(full_refresh=args.full_refresh)
+
+
+def _sql(args: argparse.Namespace) -> int:
+    from .sql_shell import run_shell
+
+    return run_shell(args.command, args.warehouse)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="siyu", description="Private-domain (私域) metrics warehouse.")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+
+    sim = sub.add_parser("simulate", help="write a realistic landing folder (and its ground truth under _truth/)")
+    sim.add_argument("--out", required=True)
+    sim.add_argument("--members", type=int, default=10_000)
+    sim.add_argument("--days", type=int, default=90)
+    sim.add_argument("--start", default="2026-08-01")
+    sim.add_argument("--seed", type=int, default=42)
+    sim.add_argument("--quiet", action="store_true")
+    sim.set_defaults(func=_simulate)
+
+    build = sub.add_parser("build", help="load new landing partitions, run dbt and the checks, publish")
+    build.add_argument("--landing", help="landing folder (default $SIYU_LANDING_DIR or data/landing)")
+    build.add_argument("--warehouse", help="published DuckDB file (default $SIYU_WAREHOUSE or data/warehouse/siyu.duckdb)")
+    build.add_argument("--full-refresh", action="store_true", help="reload every landing partition")
+    build.set_defaults(func=_build)
+
+    sql = sub.add_parser("sql", help="query the published warehouse (read-only)")
+    sql.add_argument("-c", dest="command", help="run one query, print the result and exit")
+    sql.add_argument("--warehouse", help="DuckDB file (default $SIYU_WAREHOUSE)")
+    sql.set_defaults(func=_sql)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def entrypoint() -> None:
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # DuckDB 2.0's bindings print "nanobind: leaked ..." noise at interpreter shutdown; the
+    # work is done and every file is closed, so leave without the teardown.
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    entrypoint()

@@ -1,0 +1,31 @@
+"""Dagster definitions: raw assets, dbt assets, publishing, checks, resources and automation."""
+
+from __future__ import annotations
+
+from dagster import Definitions
+from dagster_dbt import DbtCliResource
+
+from .assets.dbt import dbt_models, dbt_project
+from .assets.publish import published_warehouse
+from .assets.raw import raw_assets
+from .automation import build_job, daily_schedule, landing_sensor
+from .resources import WarehouseResource
+from .settings import Settings
+
+
+def build_definitions(settings: Settings | None = None, reload_unchanged: bool = True) -> Definitions:
+    settings = settings or Settings.from_env()
+    settings.export()
+    return Definitions(
+        assets=[*raw_assets, dbt_models, published_warehouse],
+        jobs=[build_job],
+        schedules=[daily_schedule],
+        sensors=[landing_sensor],
+        resources={
+            "warehouse": WarehouseResource.from_settings(settings, reload_unchanged=reload_unchanged),
+            "dbt": DbtCliResource(project_dir=dbt_project),
+        },
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,40 @@
+"""Dagster resources: the warehouse files and how raw loads treat unchanged partitions."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+from dagster import ConfigurableResource
+
+from .settings import Settings
+
+
+class WarehouseResource(ConfigurableResource):
+    """The landing folder, the private working database, and the file readers get."""
+
+    landing_dir: str
+    work_db: str
+    published_db: str
+    quality_docs_dir: str
+    # A materialization asked for in the UI reloads its partitions; `siyu build` sets this to
+    # False so that re-running it only processes new or changed landing partitions.
+    reload_unchanged: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Settings, reload_unchanged: bool = True) -> "WarehouseResource":
+        return cls(landing_dir=str(settings.landing_dir), work_db=str(settings.work_db),
+                   published_db=str(settings.warehouse), quality_docs_dir=str(settings.quality_docs_dir),
+                   reload_unchanged=reload_unchanged)
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection: DuckDB allows one writer process, and dbt runs in its own."""
+        Path(self.work_db).parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(self.work_db, read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()

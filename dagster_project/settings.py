@@ -1,0 +1,42 @@
+"""Where things live, from the environment (DESIGN §3, §7). One place, so the CLI, Dagster and
+dbt (via SIYU_WORK_DB in its profile) agree.
+
+* SIYU_LANDING_DIR — landing folder (default data/landing)
+* SIYU_WAREHOUSE   — the published DuckDB file readers open (default data/warehouse/siyu.duckdb)
+* SIYU_WORK_DB     — the pipeline's private working copy (default: beside the published file,
+                     `<name>.work.duckdb`); runs write here, then publish
+* SIYU_QUALITY_DOCS_DIR — Great Expectations Data Docs (default data/quality_docs)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    warehouse: Path
+    work_db: Path
+    quality_docs_dir: Path
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        landing = Path(os.environ.get("SIYU_LANDING_DIR", "data/landing")).resolve()
+        warehouse = Path(os.environ.get("SIYU_WAREHOUSE", "data/warehouse/siyu.duckdb")).resolve()
+        work = os.environ.get("SIYU_WORK_DB")
+        work_db = Path(work).resolve() if work else warehouse.with_name(warehouse.stem + ".work.duckdb")
+        docs = Path(os.environ.get("SIYU_QUALITY_DOCS_DIR", str(warehouse.parent / "quality_docs"))).resolve()
+        return cls(landing, warehouse, work_db, docs)
+
+    def export(self) -> None:
+        """Make child processes (dbt) see the same paths."""
+        os.environ["SIYU_LANDING_DIR"] = str(self.landing_dir)
+        os.environ["SIYU_WAREHOUSE"] = str(self.warehouse)
+        os.environ["SIYU_WORK_DB"] = str(self.work_db)
+        os.environ["SIYU_QUALITY_DOCS_DIR"] = str(self.quality_docs_dir)

@@ -1,0 +1,33 @@
+"""The short report `siyu build` ends with."""
+
+from __future__ import annotations
+
+import duckdb
+
+from .settings import Settings
+
+
+def print_summary(settings: Settings) -> None:
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        print(f"\nwarehouse published: {settings.warehouse}")
+        print("rows per layer:")
+        for schema in ("raw", "staging", "intermediate", "marts"):
+            tables = [t for (t,) in con.execute(
+                "select table_name from duckdb_tables() where schema_name = ? and not starts_with(table_name, '_') order by 1",
+                [schema]).fetchall()]
+            total = sum(con.execute(f'select count(*) from {schema}."{t}"').fetchone()[0] for t in tables if t != "quarantine")
+            print(f"  {schema:<13}{total:>12,} rows in {len(tables)} tables")
+        quarantined = con.execute("select count(*) from raw.quarantine").fetchone()[0]
+        print(f"rows quarantined: {quarantined:,} (see raw.quarantine)")
+        exposure, interest, lead, deal = con.execute("""
+            select sum(exposure_members), sum(interest_members), sum(lead_members), sum(deal_members)
+            from marts.funnel_daily""").fetchone()
+        print(f"funnel: exposure {exposure or 0:,} → interest {interest or 0:,} → lead {lead or 0:,} → deal {deal or 0:,}")
+        members = con.execute("select count(*) from marts.dim_member").fetchone()[0]
+        print(f"members: {members:,}")
+    finally:
+        con.close()
+    print(f"\nquery it:   siyu sql -c \"select * from marts.funnel_daily limit 10\"")
+    print(f"Dagster UI: DAGSTER_HOME={settings.warehouse.parent / 'dagster_home'} "
+          "dagster dev -m dagster_project.definitions -h 127.0.0.1 -p 3000")
