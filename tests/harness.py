@@ -1,0 +1,63 @@
+"""Build a warehouse from a landing folder the way users do, for tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_env(work_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "SIYU_DEMO": "1",
+        "DAGSTER_HOME": str(work_dir / "dagster_home"),
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""),
+    })
+    return env
+
+
+def build_warehouse(landing: Path, work_dir: Path) -> Path:
+    """Run `siyu build` on a landing folder; returns the published DuckDB file."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    warehouse = work_dir / "warehouse.duckdb"
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster_project.cli", "build", "--landing", str(landing), "--warehouse", str(warehouse)],
+        cwd=REPO, env=test_env(work_dir), capture_output=True, text=True)
+    if result.returncode != 0:
+        raise AssertionError(f"siyu build failed ({result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
+    return warehouse
+
+
+def build_with_dbt_only(landing: Path, work_dir: Path, select: str | None = None) -> Path:
+    """Faster inner loop for mart development: raw load + `dbt build`, no Dagster, no publish."""
+    from dagster_project.raw.loader import load_landing
+
+    work_dir.mkdir(parents=True, exist_ok=True)
+    db = work_dir / "work.duckdb"
+    con = duckdb.connect(str(db))
+    try:
+        load_landing(con, landing)
+    finally:
+        con.close()
+    env = test_env(work_dir) | {"SIYU_WORK_DB": str(db), "DBT_PROFILES_DIR": str(REPO / "dbt_project")}
+    cmd = ["dbt", "build", "--project-dir", str(REPO / "dbt_project"), "--target-path", str(work_dir / "target")]
+    if select:
+        cmd += ["--select", select]
+    result = subprocess.run(cmd, cwd=REPO / "dbt_project", env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise AssertionError(f"dbt build failed:\n{result.stdout[-8000:]}")
+    return db
+
+
+def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
