@@ -42,9 +42,17 @@ def latest_landing_day(settings: Settings) -> date | None:
 
 
 def _instance():
+    """The DAGSTER_HOME instance when set (so `dagster dev` shows these runs), else an ephemeral one."""
     from dagster import DagsterInstance
 
-    return DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        return DagsterInstance.ephemeral()
+    Path(home).mkdir(parents=True, exist_ok=True)
+    config = Path(home) / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")
+    return DagsterInstance.get()
 
 
 def run_build(full_refresh: bool = False) -> int:
