@@ -10,12 +10,14 @@ from .assets.publish import published_warehouse
 from .assets.raw import raw_assets
 from .automation import build_job, daily_schedule, landing_sensor
 from .resources import WarehouseResource
+from .pii import ensure_salt
 from .settings import Settings
 
 
 def build_definitions(settings: Settings | None = None, reload_unchanged: bool = True) -> Definitions:
     settings = settings or Settings.from_env()
     settings.export()
+    ensure_salt()  # before any dbt process hashes a phone
     return Definitions(
         assets=[*raw_assets, dbt_models, published_warehouse],
         jobs=[build_job],

@@ -40,3 +40,4 @@ class Settings:
         os.environ["SIYU_WAREHOUSE"] = str(self.warehouse)
         os.environ["SIYU_WORK_DB"] = str(self.work_db)
         os.environ["SIYU_QUALITY_DOCS_DIR"] = str(self.quality_docs_dir)
+        os.environ.setdefault("SIYU_PII_SALT_FILE", str(self.work_db.parent / ".siyu_pii_salt"))
