@@ -8,6 +8,7 @@ from dagster_dbt import DbtCliResource
 from .assets.dbt import dbt_models, dbt_project
 from .assets.publish import published_warehouse
 from .assets.raw import raw_assets
+from .checks.quality import mart_quality_checks
 from .automation import build_job, daily_schedule, landing_sensor
 from .resources import WarehouseResource
 from .pii import ensure_salt
@@ -20,6 +21,7 @@ def build_definitions(settings: Settings | None = None, reload_unchanged: bool =
     ensure_salt()  # before any dbt process hashes a phone
     return Definitions(
         assets=[*raw_assets, dbt_models, published_warehouse],
+        asset_checks=[mart_quality_checks],
         jobs=[build_job],
         schedules=[daily_schedule],
         sensors=[landing_sensor],

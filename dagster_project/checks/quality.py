@@ -4,13 +4,23 @@ A failing blocking check stops everything downstream in the run, so a bad raw ta
 reaches the marts and a bad mart is never published.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
+from typing import Iterator
 
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
+import duckdb
 
-from data_quality.runner import CheckOutcome, validate_table
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetKey,
+    MetadataValue,
+    multi_asset_check,
+)
+
+from data_quality.mart_suites import MART_SUITES, pii_scan_suite
+from data_quality.runner import CheckOutcome, validate_many, validate_table
 from data_quality.suites import RAW_SUITES
 
 from ..resources import WarehouseResource
@@ -54,3 +64,30 @@ def outcome_to_check_result(outcome: CheckOutcome, asset_key: AssetKey | None = 
 def run_raw_suite(source: str, warehouse: WarehouseResource) -> AssetCheckResult:
     outcome = validate_table(Path(warehouse.work_db), RAW_SUITES[source], docs_dir=Path(warehouse.quality_docs_dir))
     return outcome_to_check_result(outcome, AssetKey(["raw", source]))
+
+
+MART_CHECK_SPECS = [
+    AssetCheckSpec(name=RAW_CHECK_NAME, asset=AssetKey(["marts", table]), blocking=True,
+                   description=f"Great Expectations suite `{suite.name}`: {suite.description}")
+    for table, suite in MART_SUITES.items()
+] + [
+    AssetCheckSpec(name="pii_scan", asset=AssetKey(["marts", "dim_member"]), blocking=True,
+                   description="Fails if any VARCHAR value of any mart is a phone number, a WeCom display name or message text."),
+]
+
+
+def _mart_string_columns(db_path: str) -> list[tuple[str, str]]:
+    con = duckdb.connect(db_path, read_only=True)
+    try:
+        return con.execute("""select table_name, column_name from duckdb_columns()
+                              where schema_name = 'marts' and data_type = 'VARCHAR' order by 1, 2""").fetchall()
+    finally:
+        con.close()  # GE opens its own connection next; one configuration per file per process
+
+
+@multi_asset_check(specs=MART_CHECK_SPECS, description="Great Expectations suites of the marts, run before publishing.")
+def mart_quality_checks(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[AssetCheckResult]:
+    suites = list(MART_SUITES.values()) + [pii_scan_suite(_mart_string_columns(warehouse.work_db))]
+    outcomes = validate_many(Path(warehouse.work_db), suites, docs_dir=Path(warehouse.quality_docs_dir))
+    for spec, outcome in zip(MART_CHECK_SPECS, outcomes):
+        yield outcome_to_check_result(outcome, spec.asset_key, spec.name)

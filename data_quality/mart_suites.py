@@ -1,0 +1,112 @@
+"""Suites for the marts (DESIGN §6): grain, referential integrity, accepted values, funnel
+monotonicity, rates in [0, 1], attribution credits, GMV reconciliation, freshness and a PII
+scan. Validated inside DuckDB; surfaced as blocking Dagster checks before publishing.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .suites import TableSuite, between, in_set, not_null, register, sql_check, unique
+
+FRESHNESS_LAG_DAYS = int(os.environ.get("SIYU_FRESHNESS_LAG_DAYS", "3"))
+
+# A mainland mobile number standing alone in a value (hex hashes and ids are alphanumeric
+# around their digits, so they do not match).
+PHONE_PATTERN = r"(^|[^0-9A-Za-z])(\+?86[- ]?)?1[3-9][0-9]{9}([^0-9A-Za-z]|$)"
+
+MART_SUITES: dict[str, TableSuite] = {}
+
+
+def _mart(table: str, *expectations, description: str = "") -> TableSuite:
+    flat = []
+    for e in expectations:
+        flat.extend(e if isinstance(e, list) else [e])
+    suite = register(TableSuite(name=f"marts_{table}", table=f"marts.{table}", expectations=tuple(flat),
+                                description=description))
+    MART_SUITES[table] = suite
+    return suite
+
+
+_mart(
+    "dim_member",
+    not_null("member_id", "funnel_stage", "member_layer"),
+    unique("member_id"),
+    in_set("member_layer", ["core", "contributor", "active", "ordinary"]),
+    in_set("funnel_stage", ["none", "exposure", "interest", "lead", "deal"]),
+    between("order_count", 0, None),
+    description="One row per member; layer and stage from the contract's vocabularies.",
+)
+
+_mart(
+    "fct_touchpoint_events",
+    not_null("event_id", "member_id", "event_at", "business_date", "channel"),
+    unique("event_id"),
+    sql_check("every event's member is in dim_member",
+              "select e.event_id from {batch} e left join marts.dim_member m using (member_id) where m.member_id is null"),
+    sql_check(f"freshness: newest business_date within {FRESHNESS_LAG_DAYS} days of the newest landing partition",
+              "select 1 from (select max(business_date) as d from {batch}) m, "
+              "(select max(dt) as d from raw._load_log where source = 'tracking') l "
+              f"where m.d is null or m.d < l.d - {FRESHNESS_LAG_DAYS}"),
+    description="Grain, referential integrity and freshness of the touchpoint stream.",
+)
+
+_mart(
+    "funnel_daily",
+    not_null("cohort_date", "channel", "exposure_members"),
+    sql_check("stage counts monotonic: deal <= lead <= interest <= exposure",
+              "select * from {batch} where not (deal_members <= lead_members and lead_members <= interest_members "
+              "and interest_members <= exposure_members)"),
+    between("interest_rate", 0, 1),
+    between("lead_rate", 0, 1),
+    between("deal_rate", 0, 1),
+    between("overall_conversion_rate", 0, 1),
+    sql_check("funnel_daily adds up to fct_member_funnel",
+              "select 1 from (select sum(exposure_members) as n from {batch}) d, "
+              "(select count(*) as n from marts.fct_member_funnel) f where d.n <> f.n"),
+    description="Monotonic funnel, rates within [0, 1], totals reconcile with the member funnel.",
+)
+
+_mart(
+    "fct_orders",
+    not_null("order_no", "status", "platform", "net_gmv"),
+    unique("order_no"),
+    sql_check("net GMV reconciles with staged orders to the cent",
+              "select 1 from (select coalesce(sum(net_gmv), 0) as s from {batch}) m, "
+              "(select coalesce(sum(case when paid_at is not null then paid_amount - refund_amount else 0 end), 0) as s "
+              "from staging.stg_orders__orders) s where m.s <> s.s"),
+    sql_check("every resolved order's member is in dim_member",
+              "select o.order_no from {batch} o left join marts.dim_member m using (member_id) "
+              "where o.member_id is not null and m.member_id is null"),
+    description="Latest state per order; GMV reconciles with staging.",
+)
+
+
+def pii_scan_suite(string_columns: list[tuple[str, str]]) -> TableSuite:
+    """Fails if any string value in a mart is a phone number, a WeCom display name or message text.
+
+    `string_columns` are (table, column) pairs of the marts' VARCHAR columns, read from the
+    catalog at check time so new marts are scanned without editing this list.
+    """
+    values = " union all ".join(
+        f"select '{t}' as mart, '{c}' as col, \"{c}\" as v from marts.\"{t}\" where \"{c}\" is not null"
+        for t, c in string_columns) or "select null as mart, null as col, null as v where false"
+    names = ("select distinct external_contact->>'$.name' as pii from raw.wecom_contacts "
+             "union select distinct unnest(cast(json_extract_string(group_chat, '$.member_list[*].name') as varchar[])) "
+             "from raw.wecom_groups")
+    texts = "select distinct message->>'$.text.content' as pii from raw.wecom_messages"
+    return TableSuite(
+        name="marts_pii_scan",
+        table="marts.dim_member",
+        expectations=(
+            sql_check("no mart value holds a phone number",
+                      f"select mart, col from ({values}) where regexp_matches(v, '{PHONE_PATTERN}') limit 20"),
+            sql_check("no mart value is a WeCom display name",
+                      f"select mart, col from ({values}) vals join ({names}) p on vals.v = p.pii "
+                      "where length(p.pii) >= 2 limit 20"),
+            sql_check("no mart value is message text",
+                      f"select mart, col from ({values}) vals join ({texts}) p on vals.v = p.pii "
+                      "where length(p.pii) >= 4 limit 20"),
+        ),
+        description="PII scan over every VARCHAR column of every mart.",
+    )
