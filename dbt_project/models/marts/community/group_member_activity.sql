@@ -1,0 +1,119 @@
+-- Every member of every group with what they did there in the last 30 days up to the latest
+-- business date D (D−29 … D) and the 30 days before (D−59 … D−30): the one-to-one care list
+-- (一对一关怀) picks members active before and silent now. Grain: member × group — members who
+-- ever joined the group or acted in it. Holds ids only, no names, phones or message text.
+with calendar as (
+    select max(latest_business_date) as latest_business_date from {{ ref('int_calendar') }}
+),
+
+spans as (
+    select * from {{ ref('int_group_spans') }}
+),
+
+joins as (
+    select * from {{ ref('int_group_joins') }} where member_id is not null
+),
+
+memberships as (
+    select
+        member_id,
+        group_id,
+        count(*) as joins,
+        min(joined_at) as first_joined_at,
+        max(joined_at) as last_joined_at
+    from joins
+    group by member_id, group_id
+),
+
+current_members as (
+    select distinct map.member_id, entries.group_id
+    from {{ ref('stg_wecom__group_members') }} as entries
+    inner join spans
+        on spans.group_id = entries.group_id
+        and spans.last_snapshot_date = entries.snapshot_date
+        and spans.dissolved_date is null
+    inner join {{ ref('int_identity_map') }} as map
+        on map.identifier = 'external_userid:' || entries.userid
+    where entries.member_type = 'external'
+),
+
+activity as (
+    select
+        daily.member_id,
+        daily.group_id,
+        sum(case when daily.business_date > cast({{ dbt.dateadd('day', -30, 'calendar.latest_business_date') }} as date)
+            then daily.messages else 0 end) as messages_30d,
+        sum(case when daily.business_date > cast({{ dbt.dateadd('day', -30, 'calendar.latest_business_date') }} as date)
+            then daily.link_clicks else 0 end) as link_clicks_30d,
+        sum(case when daily.business_date > cast({{ dbt.dateadd('day', -30, 'calendar.latest_business_date') }} as date)
+            then daily.invites else 0 end) as invites_30d,
+        sum(case when daily.business_date > cast({{ dbt.dateadd('day', -30, 'calendar.latest_business_date') }} as date)
+            then daily.orders else 0 end) as orders_30d,
+        sum(case when daily.business_date > cast({{ dbt.dateadd('day', -30, 'calendar.latest_business_date') }} as date)
+            then daily.net_gmv else 0 end) as net_gmv_30d,
+        count(case when daily.business_date > cast({{ dbt.dateadd('day', -30, 'calendar.latest_business_date') }} as date)
+            then 1 end) > 0 as is_active_30d,
+        count(case when daily.business_date > cast({{ dbt.dateadd('day', -60, 'calendar.latest_business_date') }} as date)
+            and daily.business_date <= cast({{ dbt.dateadd('day', -30, 'calendar.latest_business_date') }} as date)
+            then 1 end) > 0 as is_active_prior_30d,
+        max(daily.business_date) as last_active_date
+    from {{ ref('int_group_member_activity_daily') }} as daily
+    cross join calendar
+    where daily.business_date <= calendar.latest_business_date
+    group by daily.member_id, daily.group_id
+),
+
+pairs as (
+    select member_id, group_id from memberships
+    union
+    select member_id, group_id from activity
+),
+
+bridges as (
+    select
+        joins.member_id,
+        count(distinct joins.group_id) as groups_joined,
+        count(distinct spans.owner_userid) as owners_joined
+    from joins
+    inner join spans on spans.group_id = joins.group_id
+    group by joins.member_id
+),
+
+combined as (
+    select
+        pairs.group_id,
+        pairs.member_id,
+        spans.owner_userid,
+        memberships.first_joined_at,
+        memberships.last_joined_at,
+        coalesce(memberships.joins, 0) as joins,
+        current_members.member_id is not null as is_current_member,
+        cast(coalesce(activity.messages_30d, 0) as bigint) as messages_30d,
+        cast(coalesce(activity.link_clicks_30d, 0) as bigint) as link_clicks_30d,
+        cast(coalesce(activity.invites_30d, 0) as bigint) as invites_30d,
+        cast(coalesce(activity.orders_30d, 0) as bigint) as orders_30d,
+        cast(coalesce(activity.net_gmv_30d, 0) as decimal(18, 2)) as net_gmv_30d,
+        coalesce(activity.is_active_30d, false) as is_active_30d,
+        coalesce(activity.is_active_prior_30d, false) as is_active_prior_30d,
+        activity.last_active_date,
+        coalesce(bridges.groups_joined, 0) as groups_joined,
+        coalesce(bridges.owners_joined, 0) as owners_joined,
+        calendar.latest_business_date as as_of_date
+    from pairs
+    cross join calendar
+    left join spans on spans.group_id = pairs.group_id
+    left join memberships on memberships.member_id = pairs.member_id and memberships.group_id = pairs.group_id
+    left join current_members on current_members.member_id = pairs.member_id and current_members.group_id = pairs.group_id
+    left join activity on activity.member_id = pairs.member_id and activity.group_id = pairs.group_id
+    left join bridges on bridges.member_id = pairs.member_id
+)
+
+select
+    combined.*,
+    -- effective activity first (orders, clicks, invites), chat last; only members active in 30 days
+    case when is_active_30d then rank() over (
+        partition by group_id, is_active_30d
+        order by orders_30d desc, link_clicks_30d desc, invites_30d desc, messages_30d desc) end as activity_rank,
+    owners_joined >= 2 as is_bridge,
+    is_active_prior_30d and not is_active_30d as formerly_active_now_silent
+from combined
