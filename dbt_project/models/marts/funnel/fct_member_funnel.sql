@@ -1,6 +1,7 @@
 -- The ordered funnel of each member with an exposure (DESIGN §5): exposure -> interest ->
 -- lead -> deal, each step at or after the previous one and within var('funnel_window_days')
--- of the first exposure (the edge itself counts). Breakdown attributes are the first
+-- of the first exposure (the edge itself counts). Durations are whole elapsed seconds
+-- (milliseconds floored: datediff in seconds would count boundaries crossed instead). Breakdown attributes are the first
 -- exposure's (first touch; ties: smallest event_id).
 with events as (
     select member_id, event_id, stage, channel, event_at, touchpoint_id, campaign_id, staff_id
@@ -85,10 +86,10 @@ select
         when interest.interest_at is not null then 'interest'
         else 'exposure'
     end as funnel_stage,
-    {{ dbt.datediff('first_exposure.exposure_at', 'interest.interest_at', 'second') }} as seconds_to_interest,
-    {{ dbt.datediff('interest.interest_at', 'lead_step.lead_at', 'second') }} as seconds_to_lead,
-    {{ dbt.datediff('lead_step.lead_at', 'deal.deal_at', 'second') }} as seconds_to_deal,
-    {{ dbt.datediff('first_exposure.exposure_at', 'deal.deal_at', 'second') }} as seconds_exposure_to_deal
+    cast(floor({{ dbt.datediff('first_exposure.exposure_at', 'interest.interest_at', 'millisecond') }} / 1000.0) as bigint) as seconds_to_interest,
+    cast(floor({{ dbt.datediff('interest.interest_at', 'lead_step.lead_at', 'millisecond') }} / 1000.0) as bigint) as seconds_to_lead,
+    cast(floor({{ dbt.datediff('lead_step.lead_at', 'deal.deal_at', 'millisecond') }} / 1000.0) as bigint) as seconds_to_deal,
+    cast(floor({{ dbt.datediff('first_exposure.exposure_at', 'deal.deal_at', 'millisecond') }} / 1000.0) as bigint) as seconds_exposure_to_deal
 from first_exposure
 left join interest on interest.member_id = first_exposure.member_id
 left join lead_step on lead_step.member_id = first_exposure.member_id
