@@ -13,6 +13,7 @@ import pandas as pd
 from .campaigns import ACQ_CHANNELS, Catalog
 from .config import DAY_MS, HOUR_MS, MIN_MS, TEST_PHONE, Calendar, time_of_day_ms
 from .ids import mobiles, tokens
+from .textpool import SURNAMES
 
 NEVER = -1
 FISSION_SHARE = 0.08     # people acquired by a member's group invite (裂变)
@@ -42,6 +43,8 @@ def make_people(rng: np.random.Generator, n: int, cal: Calendar, cat: Catalog) -
     p["phone"] = mobiles(rng, n, exclude=TEST_PHONE)
     p["engagement"] = rng.lognormal(0.0, 0.7, size=n) / np.exp(0.7**2 / 2)
     p["koc"] = rng.pareto(1.5, size=n) + 0.05  # how much a person invites and shares
+    p["gender"] = rng.integers(1, 3, size=n)
+    p["name"] = SURNAMES[rng.integers(0, len(SURNAMES), size=n)] + np.where(p.gender == 1, "先生", "女士")
 
     fission = rng.random(n) < FISSION_SHARE
     wechat = fission | (rng.random(n) >= NON_WECHAT_SHARE)
@@ -106,8 +109,14 @@ def make_people(rng: np.random.Generator, n: int, cal: Calendar, cat: Catalog) -
     p["lead_t"] = lead_t
     p["deal_t"] = _maybe(rng, lead_t != NEVER, np.clip(0.35 * np.sqrt(eng), 0, 0.8), lead_t + _lognormal_ms(rng, n, 9 * DAY_MS, 0.9))
     p["small_order_t"] = _maybe(rng, interested & wechat & (lead_t == NEVER), 0.05, interest_t + _lognormal_ms(rng, n, 6 * DAY_MS, 1.0))
+    # Lead kind: 0 appointment (home measurement), 1 form, 2 coupon, 3 consultation with the
+    # staff contact (only possible once the person is a contact).
+    kind = rng.choice(4, size=n, p=[0.35, 0.25, 0.25, 0.15])
+    can_consult = has_contact & (contact_t <= lead_t)
+    p["lead_kind"] = np.where((kind == 3) & ~can_consult, 0, kind)
+    p.loc[~wechat, "lead_kind"] = 1  # H5 lead forms on the ad platform
     # A lead needs somewhere to happen: people without the mini-program open it to book.
-    need_mp = wechat & (lead_t != NEVER) & (p.mp_t.to_numpy() == NEVER) & ~has_contact
+    need_mp = wechat & (lead_t != NEVER) & (p.mp_t.to_numpy() == NEVER) & (p.lead_kind.to_numpy() != 3)
     p.loc[need_mp, "mp_t"] = lead_t[need_mp] - 5 * MIN_MS
     for col in ("interest_t", "mp_t", "sub_t", "svc_t", "contact_t", "contact2_t", "group_t", "lead_t", "deal_t", "small_order_t"):
         v = p[col].to_numpy()

@@ -1,8 +1,8 @@
 -- The ordered funnel of each member with an exposure (DESIGN §5): exposure -> interest ->
 -- lead -> deal, each step at or after the previous one and within var('funnel_window_days')
--- of the first exposure (the edge itself counts). Durations are whole elapsed seconds
--- (milliseconds floored: datediff in seconds would count boundaries crossed instead). Breakdown attributes are the first
--- exposure's (first touch; ties: smallest event_id).
+-- of the first exposure (the edge itself counts). Breakdown attributes are the first
+-- exposure's (first touch; ties: smallest event_id). Durations are whole elapsed seconds:
+-- milliseconds floored, because datediff in seconds counts boundaries crossed instead.
 with events as (
     select member_id, event_id, stage, channel, event_at, touchpoint_id, campaign_id, staff_id
     from {{ ref('fct_touchpoint_events') }}
