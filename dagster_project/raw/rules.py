@@ -264,7 +264,8 @@ def _ts_rules(col: str, dt: date, required: bool) -> list[tuple[str, str]]:
 
 
 def _money_rules(col: str) -> list[tuple[str, str]]:
-    return [(f"{_money(col)} is null", _q(f"wrong type: {col} must be a decimal amount, got '") + f" || {col} || ''''")]
+    return [(f"{_money(col)} is null", _q(f"wrong type: {col} must be a decimal amount, got '") + f" || {col} || ''''"),
+            (f"{_money(col)} < 0", _q(f"negative {col} ") + f" || {col}")]
 
 
 def orders(dt: date) -> SourceRules:
@@ -317,6 +318,8 @@ def campaign_costs(dt: date) -> SourceRules:
         },
         rules=[
             ("try_cast(trim(dt) as date) is null", "'wrong type: dt must be YYYY-MM-DD, got ''' || coalesce(dt, '') || ''''"),
+            (f"try_cast(trim(dt) as date) < date '{MIN_TIMESTAMP}' or try_cast(trim(dt) as date) > "
+             f"date '{dt + timedelta(days=MAX_DAYS_AFTER_PARTITION)}'", "'dt ' || dt || ' outside the sane range'"),
             ("coalesce(trim(campaign_id), '') = ''", "'missing required field campaign_id'"),
             ("coalesce(trim(channel), '') = ''", "'missing required field channel'"),
             (f"trim(channel) not in {sql_list(CHANNELS)}", "'unknown channel \"' || channel || '\"'"),
