@@ -36,9 +36,19 @@ def changed_partitions(settings: Settings, full_refresh: bool) -> list[date]:
     return sorted(days)
 
 
-def latest_landing_day(settings: Settings) -> date | None:
-    days = [dt for s in SOURCES for dt in loader.discover_partitions(settings.landing_dir, s)]
-    return max(days) if days else None
+def landing_days(settings: Settings) -> list[date]:
+    return sorted({dt for s in SOURCES for dt in loader.discover_partitions(settings.landing_dir, s)})
+
+
+def widen_partitions(first: date, last: date) -> None:
+    """Let the daily partitions cover the landing folder, however old or future-dated it is."""
+    from .partitions import DEFAULT_START
+
+    start = min(date.fromisoformat(os.environ.get("SIYU_PARTITIONS_START", DEFAULT_START)), first)
+    os.environ["SIYU_PARTITIONS_START"] = start.isoformat()
+    ahead = (last - date.today()).days + 1
+    if ahead > int(os.environ.get("SIYU_PARTITIONS_END_OFFSET", "1")):
+        os.environ["SIYU_PARTITIONS_END_OFFSET"] = str(ahead)
 
 
 def _instance():
@@ -58,13 +68,14 @@ def _instance():
 def run_build(full_refresh: bool = False) -> int:
     settings = Settings.from_env()
     settings.export()
-    latest = latest_landing_day(settings)
-    if latest is None:
+    available = landing_days(settings)
+    if not available:
         print(f"siyu build: no landing partitions found under {settings.landing_dir} "
               "(expected <source>/dt=YYYY-MM-DD/<file>)", file=sys.stderr)
         return 2
-    days = changed_partitions(settings, full_refresh) or [latest]
-    from .definitions import build_definitions
+    days = changed_partitions(settings, full_refresh) or [available[-1]]
+    widen_partitions(min(available[0], days[0]), max(available[-1], days[-1]))
+    from .definitions import build_definitions  # after widen_partitions: partitions read the environment
 
     defs = build_definitions(settings, reload_unchanged=full_refresh)
     job = defs.resolve_job_def("siyu_build")
