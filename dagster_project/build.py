@@ -65,6 +65,13 @@ def _instance():
     return DagsterInstance.get()
 
 
+def _describe_failed_check(evaluation) -> str:
+    name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+    failures = evaluation.metadata.get("failures")
+    detail = getattr(failures, "value", None) or evaluation.description or ""
+    return name + ("\n      " + str(detail).replace("\n", "\n      ") if detail else "")
+
+
 def run_build(full_refresh: bool = False) -> int:
     settings = Settings.from_env()
     settings.export()
@@ -87,11 +94,8 @@ def run_build(full_refresh: bool = False) -> int:
         tags={"dagster/asset_partition_range_start": days[0].isoformat(),
               "dagster/asset_partition_range_end": days[-1].isoformat()},
     )
-    failed_checks = [
-        f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}"
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
-    ]
+    failed_checks = [_describe_failed_check(e.asset_check_evaluation_data) for e in result.all_events
+                     if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed]
     failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     if not result.success or failed_checks:
         print("siyu build FAILED; the published warehouse was not changed.", file=sys.stderr)

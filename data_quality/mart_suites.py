@@ -49,7 +49,7 @@ _mart(
     not_null("event_id", "member_id", "event_at", "business_date", "channel"),
     unique("event_id"),
     sql_check("every event's member is in dim_member",
-              "select e.event_id from {batch} e left join marts.dim_member m using (member_id) where m.member_id is null"),
+              "select e.event_id from (select * from {batch}) e left join marts.dim_member m using (member_id) where m.member_id is null"),
     sql_check(f"freshness: newest business_date within {FRESHNESS_LAG_DAYS} days of the newest landing partition",
               "select 1 from (select max(business_date) as d from {batch}) m, "
               "(select max(dt) as d from raw._load_log where source = 'tracking') l "
@@ -82,7 +82,7 @@ _mart(
               "(select coalesce(sum(case when paid_at is not null then paid_amount - refund_amount else 0 end), 0) as s "
               "from staging.stg_orders__orders) s where m.s <> s.s"),
     sql_check("every resolved order's member is in dim_member",
-              "select o.order_no from {batch} o left join marts.dim_member m using (member_id) "
+              "select o.order_no from (select * from {batch}) o left join marts.dim_member m using (member_id) "
               "where o.member_id is not null and m.member_id is null"),
     description="Latest state per order; GMV reconciles with staging.",
 )
@@ -93,10 +93,11 @@ _mart(
     in_set("model", ["first_touch", "last_touch", "linear", "time_decay"]),
     between("credit", 0, 1),
     sql_check("credits of every order sum to 1 per model",
-              "select order_no, model, sum(credit) from {batch} group by order_no, model having abs(sum(credit) - 1) > 1e-9"),
+              "select order_no, model, sum(credit) as credits from {batch} group by order_no, model having abs(sum(credit) - 1) > 1e-9"),
     sql_check("every paid order is attributed under every model",
-              "select o.order_no from marts.fct_orders o where o.is_paid and "
-              "(select count(distinct model) from {batch} a where a.order_no = o.order_no) <> 4"),
+              "select o.order_no from marts.fct_orders o left join "
+              "(select order_no, count(distinct model) as models from {batch} group by order_no) a "
+              "on a.order_no = o.order_no where o.is_paid and coalesce(a.models, 0) <> 4"),
     description="Credits sum to 1 per order and model; every paid order attributed.",
 )
 
@@ -114,7 +115,7 @@ _mart(
     not_null("group_id", "business_date", "members_end", "lifecycle_stage"),
     in_set("lifecycle_stage", ["launch", "active", "declining", "silent", "dead"]),
     sql_check("every group of group_daily is in dim_group",
-              "select d.group_id from {batch} d left join marts.dim_group g using (group_id) where g.group_id is null"),
+              "select d.group_id from (select * from {batch}) d left join marts.dim_group g using (group_id) where g.group_id is null"),
     sql_check("every group message's group is in dim_group",
               "select m.group_id from intermediate.int_group_messages_enriched m "
               "left join marts.dim_group g using (group_id) where g.group_id is null and exists (select 1 from {batch})",
