@@ -3,6 +3,7 @@ same Dagster job the UI, schedule and sensor run."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from datetime import date
@@ -72,6 +73,17 @@ def _describe_failed_check(evaluation) -> str:
     return name + ("\n      " + str(detail).replace("\n", "\n      ") if detail else "")
 
 
+def _execute(job, first: date, last: date):
+    """One run over the partition range [first, last]: raw assets load it in a single step."""
+    return job.execute_in_process(
+        instance=_instance(),
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("SIYU_LOG_LEVEL", "WARNING")}}}},
+        tags={"dagster/asset_partition_range_start": first.isoformat(),
+              "dagster/asset_partition_range_end": last.isoformat()},
+    )
+
+
 def run_build(full_refresh: bool = False) -> int:
     settings = Settings.from_env()
     settings.export()
@@ -87,13 +99,11 @@ def run_build(full_refresh: bool = False) -> int:
     defs = build_definitions(settings, reload_unchanged=full_refresh)
     job = defs.resolve_job_def("siyu_build")
     print(f"siyu build: landing {settings.landing_dir} — processing days {days[0]} … {days[-1]}", flush=True)
-    result = job.execute_in_process(
-        instance=_instance(),
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("SIYU_LOG_LEVEL", "WARNING")}}}},
-        tags={"dagster/asset_partition_range_start": days[0].isoformat(),
-              "dagster/asset_partition_range_end": days[-1].isoformat()},
-    )
+    log_path = settings.work_db.parent / "logs" / "siyu-build.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"siyu build: dbt's log goes to {log_path}", flush=True)
+    with open(log_path, "w") as log, contextlib.redirect_stdout(log):  # dagster-dbt echoes dbt's log to stdout
+        result = _execute(job, days[0], days[-1])
     failed_checks = [_describe_failed_check(e.asset_check_evaluation_data) for e in result.all_events
                      if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed]
     failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
