@@ -12,7 +12,7 @@ import duckdb
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_env(work_dir: Path) -> dict[str, str]:
+def siyu_env(work_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
         "SIYU_DEMO": "1",
@@ -28,7 +28,7 @@ def build_warehouse(landing: Path, work_dir: Path) -> Path:
     warehouse = work_dir / "warehouse.duckdb"
     result = subprocess.run(
         [sys.executable, "-m", "dagster_project.cli", "build", "--landing", str(landing), "--warehouse", str(warehouse)],
-        cwd=REPO, env=test_env(work_dir), capture_output=True, text=True)
+        cwd=REPO, env=siyu_env(work_dir), capture_output=True, text=True)
     if result.returncode != 0:
         raise AssertionError(f"siyu build failed ({result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
     return warehouse
@@ -45,7 +45,7 @@ def build_with_dbt_only(landing: Path, work_dir: Path, select: str | None = None
         load_landing(con, landing)
     finally:
         con.close()
-    env = test_env(work_dir) | {"SIYU_WORK_DB": str(db), "DBT_PROFILES_DIR": str(REPO / "dbt_project")}
+    env = siyu_env(work_dir) | {"SIYU_WORK_DB": str(db), "DBT_PROFILES_DIR": str(REPO / "dbt_project")}
     cmd = ["dbt", "build", "--project-dir", str(REPO / "dbt_project"), "--target-path", str(work_dir / "target")]
     if select:
         cmd += ["--select", select]
