@@ -83,7 +83,7 @@ def acquisition_channel_codes() -> np.ndarray:
     return np.array([CHANNEL_CODE[c[0]] for c in ACQ_CHANNELS])
 
 
-def campaign_costs(rng: np.random.Generator, cat: Catalog, cal: Calendar) -> pd.DataFrame:
+def campaign_costs(rng: np.random.Generator, cat: Catalog) -> pd.DataFrame:
     """One row per campaign per running day: `dt, campaign_id, channel, cost` (yuan, 2 dp)."""
     c = cat.campaigns
     lengths = (c.last_day - c.first_day + 1).to_numpy()

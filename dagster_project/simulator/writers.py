@@ -1,0 +1,114 @@
+"""File writers: one file per source and business day, byte-deterministic.
+
+JSON Lines come out of DuckDB as Arrow string columns whose data buffers, with a newline
+appended to every value, *are* the file content: a day's file is a few slice writes, no
+per-row Python.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from .config import Calendar
+from .orders import HEADER
+
+JSONL_FILE = "part-0000.jsonl"
+
+
+def _day_dir(root: Path, source: str, cal: Calendar, day: int) -> Path:
+    d = root / source / f"dt={cal.date(day):%Y-%m-%d}"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _day_slices(tbl: pa.Table, days: int) -> list[list[memoryview]]:
+    """Per day, zero-copy views of the newline-terminated `line` text of a table sorted by day."""
+    out: list[list[memoryview]] = [[] for _ in range(days)]
+    for batch in tbl.to_batches():
+        day = batch.column("day").to_numpy()
+        lines = batch.column("line")
+        if lines.type != pa.string():
+            lines = lines.cast(pa.large_string())
+        if len(lines) == 0:
+            continue
+        width = np.int64 if pa.types.is_large_string(lines.type) else np.int32
+        offsets = np.frombuffer(lines.buffers()[1], dtype=width)[lines.offset: lines.offset + len(lines) + 1]
+        data = memoryview(lines.buffers()[2])
+        bounds = np.searchsorted(day, np.arange(days + 1))
+        for d in np.unique(day):
+            out[d].append(data[offsets[bounds[d]]: offsets[bounds[d + 1]]])
+    return out
+
+
+def _fetch_sorted(con: duckdb.DuckDBPyConnection, table: str) -> pa.Table:
+    """(day, line + newline) in (day, seq) order. Tables built by a pure projection come
+    back in insertion order, which is checked; anything else is sorted by DuckDB."""
+    tbl = con.sql(f"SELECT day, seq, line || chr(10) AS line FROM {table}").to_arrow_table()
+    day, seq = tbl.column("day").to_numpy(), tbl.column("seq").to_numpy()
+    if len(tbl) > 1 and not (np.all(np.diff(day) >= 0) and np.all((np.diff(seq) > 0) | (np.diff(day) > 0))):
+        tbl = con.sql(f"SELECT day, seq, line || chr(10) AS line FROM {table} ORDER BY day, seq").to_arrow_table()
+    return tbl
+
+
+def write_jsonl(con: duckdb.DuckDBPyConnection, root: Path, source: str, cal: Calendar, with_bad: bool) -> int:
+    """Write lines_<source> (then bad_<source>, the malformed copies) into
+    <root>/<source>/dt=…/part-0000.jsonl for every day; days without records get an empty
+    file, so every partition exists."""
+    main = _fetch_sorted(con, f"lines_{source}")
+    parts = [_day_slices(main, cal.days)]
+    n = len(main)
+    if with_bad:
+        bad = _fetch_sorted(con, f"bad_{source}")
+        parts.append(_day_slices(bad, cal.days))
+        n += len(bad)
+    for d in range(cal.days):
+        with open(_day_dir(root, source, cal, d) / JSONL_FILE, "wb") as f:
+            for part in parts:
+                for view in part[d]:
+                    f.write(view)
+    return n
+
+
+def order_encodings(rng: np.random.Generator, cal: Calendar, rows: pd.DataFrame) -> list[str]:
+    """Encoding of each day's orders export: UTF-8 mostly, some days with a BOM, some GBK
+    (Excel re-saves on a Chinese Windows). The busiest day of each half of the window is
+    forced to BOM / GBK so even small runs contain all three with real Chinese text."""
+    enc = np.where(rng.random(cal.days) < 0.06, "utf-8-sig", np.where(rng.random(cal.days) < 0.06, "gbk", "utf-8"))
+    per_day = np.bincount(rows.day.to_numpy(), minlength=cal.days)
+    half = cal.days // 2
+    if half >= 1:
+        enc[int(np.argmax(per_day[:half]))] = "utf-8-sig"
+        enc[half + int(np.argmax(per_day[half:]))] = "gbk"
+    return [str(e) for e in enc]
+
+
+def write_orders(root: Path, cal: Calendar, rows: pd.DataFrame, encodings: list[str]) -> int:
+    """orders/dt=…/orders-YYYYMMDD.csv with the contract header; `cut` rows are truncated."""
+    body = rows[HEADER].to_csv(header=False, index=False, lineterminator="\n")
+    lines = pd.Series(body.split("\n")[:-1], dtype=object)
+    lines[rows["cut"].to_numpy()] = lines[rows["cut"].to_numpy()].str.slice(0, 60)
+    bounds = np.searchsorted(rows.day.to_numpy(), np.arange(cal.days + 1))
+    header = ",".join(HEADER) + "\n"
+    for d in range(cal.days):
+        chunk = lines.iloc[bounds[d]: bounds[d + 1]]
+        text = header + "".join(chunk + "\n")
+        path = _day_dir(root, "orders", cal, d) / f"orders-{cal.date(d):%Y%m%d}.csv"
+        path.write_bytes(text.encode(encodings[d]))
+    return len(rows)
+
+
+def write_costs(root: Path, cal: Calendar, costs: pd.DataFrame) -> int:
+    """campaign_costs/dt=…/costs.csv: `dt,campaign_id,channel,cost`."""
+    dates = np.array([f"{cal.date(d):%Y-%m-%d}" for d in range(cal.days)], dtype=object)
+    costs = costs.assign(dt=dates[costs.day.to_numpy()], cost=np.char.mod("%.2f", costs.cost.to_numpy()))
+    bounds = np.searchsorted(costs.day.to_numpy(), np.arange(cal.days + 1))
+    for d in range(cal.days):
+        part = costs.iloc[bounds[d]: bounds[d + 1]][["dt", "campaign_id", "channel", "cost"]]
+        (_day_dir(root, "campaign_costs", cal, d) / "costs.csv").write_text(
+            part.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
+    return len(costs)
