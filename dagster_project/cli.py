@@ -35,6 +35,9 @@ def _sql(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The multiprocessing resource tracker (started by a dependency) warns about a semaphore
+    # at exit; the warning is noise for users and the tracker inherits this setting.
+    os.environ.setdefault("PYTHONWARNINGS", "ignore::UserWarning:multiprocessing.resource_tracker")
     parser = argparse.ArgumentParser(prog="siyu", description="Private-domain (私域) metrics warehouse.")
     sub = parser.add_subparsers(dest="cmd", required=True)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import duckdb
 
 from .settings import Settings
@@ -28,6 +30,8 @@ def print_summary(settings: Settings) -> None:
         print(f"members: {members:,}")
     finally:
         con.close()
-    print(f"\nquery it:   siyu sql -c \"select * from marts.funnel_daily limit 10\"")
-    print(f"Dagster UI: DAGSTER_HOME={settings.warehouse.parent / 'dagster_home'} "
-          "dagster dev -m dagster_project.definitions -h 127.0.0.1 -p 3000")
+    print(f"\nquery it:   siyu sql --warehouse {settings.warehouse} -c \"select * from marts.funnel_daily limit 10\"")
+    demo = "SIYU_DEMO=1 " if os.environ.get("SIYU_DEMO") == "1" else ""
+    print(f"Dagster UI: {demo}SIYU_LANDING_DIR={settings.landing_dir} SIYU_WAREHOUSE={settings.warehouse} \\\n"
+          f"            DAGSTER_HOME={os.environ.get('DAGSTER_HOME', settings.warehouse.parent / 'dagster_home')} \\\n"
+          "            dagster dev -m dagster_project.definitions -h 127.0.0.1 -p 3000")

@@ -75,9 +75,10 @@ def build_raw_asset(source: str) -> AssetsDefinition:
                 "select reason, count(*) from raw.quarantine where source = ? group by reason", [source]).fetchall()))
             table_rows = con.execute(f"select count(*) from raw.{source}").fetchone()[0]
         stats = loader.stats_metadata(loaded)
-        for part in loaded:
-            if part.quarantined:
-                context.log.warning(f"{source} {part.dt}: {part.quarantined} of {part.rows_in} records quarantined")
+        affected = [part for part in loaded if part.quarantined]
+        if affected:
+            context.log.warning(f"{source}: {stats['rows_quarantined']} of {stats['rows_in']} records quarantined "
+                                f"in {len(affected)} of {len(loaded)} partitions (see raw.quarantine)")
         check = run_raw_suite(source, warehouse)
         return MaterializeResult(
             metadata={

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'int_identity_components'}}}) }}
 -- Label propagation converged: no edge joins identifiers with different components.
 -- If this fails, raise var('identity_iterations').
 select edges.node_a, edges.node_b, a.component as component_a, b.component as component_b
