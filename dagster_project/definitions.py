@@ -12,7 +12,7 @@ from .checks.quality import mart_quality_checks
 from .automation import build_job, daily_schedule, landing_sensor
 from .resources import WarehouseResource
 from .pii import ensure_salt
-from .settings import Settings
+from .settings import Settings, dbt_executable
 
 
 def build_definitions(settings: Settings | None = None, reload_unchanged: bool = True) -> Definitions:
@@ -27,7 +27,7 @@ def build_definitions(settings: Settings | None = None, reload_unchanged: bool =
         sensors=[landing_sensor],
         resources={
             "warehouse": WarehouseResource.from_settings(settings, reload_unchanged=reload_unchanged),
-            "dbt": DbtCliResource(project_dir=dbt_project),
+            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         },
     )
 

@@ -11,11 +11,19 @@ dbt (via SIYU_WORK_DB in its profile) agree.
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+
+def dbt_executable() -> str:
+    """dbt from this interpreter's environment, so `.venv/bin/siyu` works without activating it."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
 @dataclass(frozen=True)

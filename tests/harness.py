@@ -46,7 +46,7 @@ def build_with_dbt_only(landing: Path, work_dir: Path, select: str | None = None
     finally:
         con.close()
     env = siyu_env(work_dir) | {"SIYU_WORK_DB": str(db), "DBT_PROFILES_DIR": str(REPO / "dbt_project")}
-    cmd = ["dbt", "build", "--project-dir", str(REPO / "dbt_project"), "--target-path", str(work_dir / "target")]
+    cmd = [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(REPO / "dbt_project"), "--target-path", str(work_dir / "target")]
     if select:
         cmd += ["--select", select]
     result = subprocess.run(cmd, cwd=REPO / "dbt_project", env=env, capture_output=True, text=True)

@@ -10,7 +10,7 @@ from dagster import AssetExecutionContext, AssetKey, Failure, MetadataValue, Out
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from ..resources import WarehouseResource
-from ..settings import DBT_PROJECT_DIR
+from ..settings import DBT_PROJECT_DIR, dbt_executable
 
 LAYERS = ("staging", "intermediate", "marts")
 
@@ -22,7 +22,7 @@ def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
     sources += [project_dir / "dbt_project.yml", *(project_dir.parent / "seeds").glob("*.csv")]
     newest = max((p.stat().st_mtime for p in sources if p.is_file()), default=0)
     if not manifest.exists() or manifest.stat().st_mtime < newest:
-        subprocess.run(["dbt", "parse", "--quiet", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)],
+        subprocess.run([dbt_executable(), "parse", "--quiet", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)],
                        cwd=project_dir, check=True)
     return manifest
 
