@@ -19,7 +19,7 @@ def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
     """`dbt parse` when the manifest is missing or older than any project file (a fresh clone, an edit)."""
     manifest = project_dir / "target" / "manifest.json"
     sources = [p for folder in ("models", "macros", "tests", "analyses") for p in (project_dir / folder).rglob("*")]
-    sources += [project_dir / "dbt_project.yml", *(project_dir.parent / "seeds").glob("*.csv")]
+    sources += [project_dir / "dbt_project.yml", *(project_dir.parent / "seeds").glob("*.*")]
     newest = max((p.stat().st_mtime for p in sources if p.is_file()), default=0)
     if not manifest.exists() or manifest.stat().st_mtime < newest:
         subprocess.run([dbt_executable(), "parse", "--quiet", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)],
