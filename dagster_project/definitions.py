@@ -5,7 +5,9 @@ from __future__ import annotations
 from dagster import Definitions
 from dagster_dbt import DbtCliResource
 
+from .assets.dashboard import dashboard
 from .assets.dbt import dbt_models, dbt_project
+from .assets.docs import dbt_docs
 from .assets.publish import published_warehouse
 from .assets.raw import raw_assets
 from .checks.quality import mart_quality_checks
@@ -20,7 +22,7 @@ def build_definitions(settings: Settings | None = None, reload_unchanged: bool =
     settings.export()
     ensure_salt()  # before any dbt process hashes a phone
     return Definitions(
-        assets=[*raw_assets, dbt_models, published_warehouse],
+        assets=[*raw_assets, dbt_models, published_warehouse, dbt_docs, dashboard],
         asset_checks=[mart_quality_checks],
         jobs=[build_job],
         schedules=[daily_schedule],

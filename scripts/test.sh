@@ -3,5 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# headless Chromium renders the operator dashboard in tests/test_dashboard.py (a CJK font for its screenshot)
+command -v chromium >/dev/null || { { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+  chromium fonts-wqy-microhei; } >/dev/null 2>&1 || echo "test.sh: could not install chromium; the dashboard browser test will skip" >&2; }
 export PATH="$PWD/.venv/bin:$PATH"
 exec .venv/bin/python -m pytest -n 2 "$@"

@@ -1,0 +1,85 @@
+"""dbt docs for analysts: `dbt docs generate` over the checked warehouse, published beside it.
+
+The site documents every model and column from the dbt YAML, the catalog (types, row counts,
+the comments persisted into DuckDB) and the exposures (the operator dashboard and the operator
+queries under queries/). It runs after `published_warehouse`: dbt-duckdb opens the working
+database for writing and DuckDB allows one writer process, so it must run when nothing else
+(dbt build, the raw loaders, the publish checkpoint) holds that file. It reads the working
+database, never the published file readers have open.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, MetadataValue, asset
+
+from ..resources import WarehouseResource
+from ..settings import DBT_PROJECT_DIR, dbt_executable
+from .dbt import dbt_models
+
+SITE_FILES = ("index.html", "manifest.json", "catalog.json", "static_index.html")
+
+
+def _mart_keys() -> list[AssetKey]:
+    return sorted((k for k in dbt_models.keys if k.path[0] == "marts"), key=lambda k: k.to_user_string())
+
+
+def generate_docs(work_db: Path, out_dir: Path, project_dir: Path = DBT_PROJECT_DIR) -> dict[str, Path]:
+    """Run `dbt docs generate` against `work_db` and copy the static site into `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="dbt_docs_", dir=out_dir.parent) as tmp:
+        target = Path(tmp) / "target"
+        env = dict(os.environ, SIYU_WORK_DB=str(work_db))
+        result = subprocess.run(
+            [dbt_executable(), "docs", "generate", "--static", "--project-dir", str(project_dir),
+             "--profiles-dir", str(project_dir), "--target-path", str(target)],
+            cwd=project_dir, env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise Failure(description="dbt docs generate failed",
+                          metadata={"dbt_output": MetadataValue.md(f"```\n{(result.stdout + result.stderr)[-6000:]}\n```")})
+        written: dict[str, Path] = {}
+        for name in SITE_FILES:
+            source = target / name
+            if not source.exists():
+                if name == "static_index.html":  # optional: dbt versions without --static
+                    continue
+                raise Failure(description=f"dbt docs generate wrote no {name}")
+            # replace file by file, atomically: a browser reading the old site never sees a half file
+            partial = out_dir / f".{name}.partial"
+            shutil.copyfile(source, partial)
+            os.replace(partial, out_dir / name)
+            written[name] = out_dir / name
+    return written
+
+
+@asset(
+    key=AssetKey(["dbt_docs"]),
+    group_name="docs",
+    deps=[*_mart_keys(), AssetKey(["published_warehouse"])],
+    description="dbt docs site (models, columns, lineage, catalog, exposures) for the published warehouse: "
+                "`dbt docs generate` over the checked working database, copied to `<warehouse dir>/dbt_docs/`. "
+                "Serve that folder (e.g. `python -m http.server -d data/warehouse/dbt_docs`) and open index.html, "
+                "or open static_index.html straight from disk.",
+    kinds={"dbt", "html"},
+    owners=["team:analytics-engineering"],
+)
+def dbt_docs(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    out_dir = Path(warehouse.published_db).parent / "dbt_docs"
+    written = generate_docs(Path(warehouse.work_db), out_dir)
+    manifest = json.loads(written["manifest.json"].read_text(encoding="utf-8"))
+    catalog = json.loads(written["catalog.json"].read_text(encoding="utf-8"))
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    context.log.info(f"dbt docs written to {written['index.html']}")
+    metadata = {
+        "path": MetadataValue.path(str(written["index.html"])),
+        "models_documented": len(models),
+        "tables_in_catalog": len(catalog.get("nodes", {})),
+        "exposures": MetadataValue.json(sorted(e["name"] for e in manifest.get("exposures", {}).values())),
+    }
+    if "static_index.html" in written:
+        metadata["static_site"] = MetadataValue.path(str(written["static_index.html"]))
+    return MaterializeResult(metadata=metadata)
