@@ -48,7 +48,8 @@ def build_with_dbt_only(landing: Path, work_dir: Path, select: str | None = None
     env = siyu_env(work_dir) | {"SIYU_WORK_DB": str(db), "DBT_PROFILES_DIR": str(REPO / "dbt_project")}
     cmd = [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(REPO / "dbt_project"), "--target-path", str(work_dir / "target")]
     if select:
-        cmd += ["--select", select]
+        # cautious: a test runs only when all its parents are selected (no test on an unbuilt seed)
+        cmd += ["--select", select, "--indirect-selection", "cautious"]
     result = subprocess.run(cmd, cwd=REPO / "dbt_project", env=env, capture_output=True, text=True)
     if result.returncode != 0:
         raise AssertionError(f"dbt build failed:\n{result.stdout[-8000:]}")
