@@ -7,4 +7,4 @@ bash scripts/setup.sh
 command -v chromium >/dev/null || { { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
   chromium fonts-wqy-microhei; } >/dev/null 2>&1 || echo "test.sh: could not install chromium; the dashboard browser test will skip" >&2; }
 export PATH="$PWD/.venv/bin:$PATH"
-exec .venv/bin/python -m pytest -n 2 "$@"
+exec .venv/bin/python -m pytest -n 2 --dist loadgroup "$@"

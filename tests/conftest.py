@@ -1,10 +1,34 @@
-"""Shared test setup: demo salt, a private DAGSTER_HOME, dbt on PATH."""
+"""Shared test setup: demo salt, dbt on PATH, one simulated warehouse per session, and test
+distribution that keeps each module's expensive build on one xdist worker."""
 
 from __future__ import annotations
 
 import os
 import sys
+from datetime import date
 from pathlib import Path
+
+import pytest
 
 os.environ.setdefault("SIYU_DEMO", "1")
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+
+# modules sharing the session's simulated warehouse run on the same worker
+SIMULATED_GROUP = {"test_simulated_truth", "test_dashboard"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        item.add_marker(pytest.mark.xdist_group("simulated" if module in SIMULATED_GROUP else module))
+
+
+@pytest.fixture(scope="session")
+def simulated(tmp_path_factory) -> tuple[Path, Path]:
+    """A simulated landing folder (2,000 members × 60 days, with ground truth) and its published warehouse."""
+    from dagster_project.simulator import simulate
+    from tests.harness import build_warehouse
+
+    landing = tmp_path_factory.mktemp("sim")
+    simulate(landing, members=2000, days=60, start=date(2026, 6, 1), seed=7, progress=False)
+    return landing, build_warehouse(landing, tmp_path_factory.mktemp("simbuild"))

@@ -11,15 +11,12 @@ import os
 import re
 import shutil
 import subprocess
-from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from dagster_project.dashboard import CHARTS, MARTS, render_dashboard
-from dagster_project.simulator import simulate
-from tests.harness import build_warehouse
 
 CHART_IDS = [spec["id"] for spec in CHARTS]
 CARD = re.compile(r'<section class="card[^"]*" id="chart-(\w+)" data-chart="\w+" data-rows="(\d+)">(.*?)</section>', re.S)
@@ -42,11 +39,9 @@ def _headless(chromium: str, tmp: Path, url: str, *args: str) -> subprocess.Comp
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("dashboard")
-    landing = root / "landing"
-    simulate(landing, members=600, days=40, start=date(2026, 6, 1), seed=3, progress=False)
-    return build_warehouse(landing, root / "build")
+def built(simulated) -> Path:
+    """The session's simulated warehouse (tests/conftest.py); `siyu build` rendered the dashboard."""
+    return simulated[1]
 
 
 def test_build_renders_a_self_contained_page(built: Path):

@@ -12,15 +12,7 @@ from pathlib import Path
 import pytest
 
 from dagster_project.pii import DEMO_SALT, hmac_sha256
-from dagster_project.simulator import simulate
-from tests.harness import build_warehouse, query
-
-
-@pytest.fixture(scope="module")
-def simulated(tmp_path_factory) -> tuple[Path, Path]:
-    landing = tmp_path_factory.mktemp("sim")
-    simulate(landing, members=2000, days=60, start=date(2026, 6, 1), seed=7, progress=False)
-    return landing, build_warehouse(landing, tmp_path_factory.mktemp("simbuild"))
+from tests.harness import query
 
 
 def _truth(landing: Path, name: str) -> list[dict]:
