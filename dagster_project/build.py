@@ -4,13 +4,16 @@ same Dagster job the UI, schedule and sensor run."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import sys
 from datetime import date
 from pathlib import Path
 
 import duckdb
+from dagster import AssetCheckSeverity
 
+from .pii import MissingSaltError, ensure_salt
 from .raw import loader
 from .raw.schema import SOURCES
 from .settings import Settings
@@ -84,6 +87,32 @@ def _execute(job, first: date, last: date):
     )
 
 
+@contextlib.contextmanager
+def _exclusive_run(work_db: Path):
+    """One `siyu build` per working database at a time. The lock is the kernel's (flock): it ends with
+    the process however it ends, so a run killed with SIGKILL never leaves a stale lock behind."""
+    work_db.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = work_db.with_name(work_db.name + ".lock")
+    with open(lock_path, "a+") as lock:
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            yield holder
+            return
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"pid {os.getpid()}\n")
+        lock.flush()
+        try:
+            yield None
+        finally:
+            lock.seek(0)
+            lock.truncate()
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
 def run_build(full_refresh: bool = False) -> int:
     settings = Settings.from_env()
     settings.export()
@@ -92,6 +121,20 @@ def run_build(full_refresh: bool = False) -> int:
         print(f"siyu build: no landing partitions found under {settings.landing_dir} "
               "(expected <source>/dt=YYYY-MM-DD/<file>)", file=sys.stderr)
         return 2
+    try:
+        ensure_salt()  # before anything is written: a missing secret must change nothing
+    except MissingSaltError as error:
+        print(f"siyu build: {error}\nNothing was loaded, built or published.", file=sys.stderr)
+        return 2
+    with _exclusive_run(settings.work_db) as holder:
+        if holder is not None:
+            print(f"siyu build: another build ({holder}) is running on {settings.work_db}; "
+                  "nothing was changed. Run again when it has finished.", file=sys.stderr)
+            return 3
+        return _run_build(settings, available, full_refresh)
+
+
+def _run_build(settings: Settings, available: list[date], full_refresh: bool) -> int:
     days = changed_partitions(settings, full_refresh) or [available[-1]]
     widen_partitions(min(available[0], days[0]), max(available[-1], days[-1]))
     from .definitions import build_definitions  # after widen_partitions: partitions read the environment
@@ -104,11 +147,19 @@ def run_build(full_refresh: bool = False) -> int:
     print(f"siyu build: dbt's log goes to {log_path}", flush=True)
     with open(log_path, "w") as log, contextlib.redirect_stdout(log):  # dagster-dbt echoes dbt's log to stdout
         result = _execute(job, days[0], days[-1])
-    failed_checks = [_describe_failed_check(e.asset_check_evaluation_data) for e in result.all_events
-                     if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed]
+    evaluations = [e.asset_check_evaluation_data for e in result.all_events
+                   if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed]
+    # dbt `warn` tests and GE warnings are reported, but only ERROR-severity failures fail the build
+    failed_checks = [_describe_failed_check(c) for c in evaluations if c.severity == AssetCheckSeverity.ERROR]
+    for check in evaluations:
+        if check.severity != AssetCheckSeverity.ERROR:
+            print(f"  warning: check {_describe_failed_check(check)}", file=sys.stderr)
     failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     if not result.success or failed_checks:
-        print("siyu build FAILED; the published warehouse was not changed.", file=sys.stderr)
+        published = any(e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key is not None
+                        and e.asset_key.path == ["published_warehouse"] for e in result.all_events)
+        print("siyu build FAILED; " + ("the warehouse was published, a later step failed."
+                                       if published else "the published warehouse was not changed."), file=sys.stderr)
         for name in failed_checks:
             print(f"  failed check: {name}", file=sys.stderr)
         for step in failed_steps:

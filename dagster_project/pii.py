@@ -40,13 +40,42 @@ def ensure_salt() -> None:
             "SIYU_PII_SALT is not set. Set it to a long random secret, e.g. "
             "`export SIYU_PII_SALT=$(openssl rand -hex 32)`, and keep it stable: changing it changes every "
             "phone hash. (For the demo data only, SIYU_DEMO=1 uses a fixed public salt.)")
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+    if not path.exists() and _create_salt_file(path):
         print(f"WARNING: SIYU_PII_SALT is not set; generated a random secret salt in {path}. "
               "Back it up or set SIYU_PII_SALT yourself: phone hashes and phone-based member ids depend on it.",
               file=sys.stderr)
+    _read_salt_file(path)  # an empty or truncated salt file is an error now, not a silent new hash
+
+
+def _create_salt_file(path: Path) -> bool:
+    """Write a random salt readable by its owner only (mode 0600 from the start, never a moment
+    world-readable), atomically and without replacing a salt another process created meanwhile."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # in case the file was left over with other permissions
+        os.write(fd, secrets.token_hex(32).encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.link(temporary, path)  # fails if the salt exists: the first one wins, hashes stay stable
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _read_salt_file(path: Path) -> str:
+    salt = path.read_text().strip()
+    if len(salt) < 16:
+        raise MissingSaltError(f"the salt file {path} is empty or too short; restore it from a backup, or set "
+                               "SIYU_PII_SALT (changing the salt changes every phone hash)")
+    if path.stat().st_mode & 0o077:
+        print(f"WARNING: the salt file {path} is readable by other users; run `chmod 600 {path}`.", file=sys.stderr)
+    return salt
 
 
 def resolve_salt() -> str:
@@ -58,7 +87,7 @@ def resolve_salt() -> str:
     ensure_salt()
     path = _salt_file()
     assert path is not None
-    return path.read_text().strip()
+    return _read_salt_file(path)
 
 
 def hmac_sha256(value: str | None, salt: str) -> str | None:

@@ -27,7 +27,7 @@ wecom as (
         list_sort(list_distinct(list(follows.staff_userid))) as staff_owners,
         arg_min(follows.add_way, follows.added_at) as first_add_way,
         arg_min(follows.state, follows.added_at) as first_contact_state,
-        list_distinct(flatten(list(follows.tag_names))) as wecom_tags
+        list_sort(list_distinct(flatten(list(follows.tag_names)))) as wecom_tags
     from {{ ref('stg_wecom__contact_follows') }} as follows
     inner join {{ ref('int_identity_map') }} as map
         on map.identifier = 'external_userid:' || follows.external_userid
@@ -35,7 +35,7 @@ wecom as (
 ),
 
 oa_tags as (
-    select records.member_id, list_distinct(flatten(list(followers.tag_ids))) as oa_tag_ids
+    select records.member_id, list_sort(list_distinct(flatten(list(followers.tag_ids)))) as oa_tag_ids
     from {{ ref('stg_oa__followers') }} as followers
     inner join {{ ref('int_identity_record_members') }} as records
         on records.record_id = 'follower:' || followers.record_id

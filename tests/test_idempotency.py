@@ -1,0 +1,287 @@
+"""Idempotency and order-independence of `siyu build` (issue 6 §3).
+
+One small simulated landing (400 members × 20 days) whose tracking partition of 08-05 holds
+two files. Five builds:
+
+* `full`: one fresh build of everything — the reference;
+* `incremental`, in a second warehouse: (1) the first ten days, except the day folder 08-03 of
+  every source and the second file of 08-05; (2) the other ten days together with the late
+  pieces — an older day folder and a new file in an old partition, arriving after later days
+  were built; (3) the same build again, nothing new; (4) `--full-refresh`.
+
+(a) building twice on the same landing gives identical marts (3 vs 2); (b) first half then the
+rest equals one full build, and (c) so do late partitions and late files (2 vs full);
+(d) `--full-refresh` equals the incremental result (4 vs 2, and vs full).
+
+Marts are compared by a checksum of their sorted rows. Doubles are rounded to 9 decimals
+(summation order may move the last bit); everything else — lists included, in their order — is
+compared exactly. On a mismatch the test names the tables and shows rows that differ.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.simulator import simulate
+from tests.harness import REPO, siyu_env
+
+START = date(2026, 8, 1)
+DAYS = 20
+HALF = START + timedelta(days=DAYS // 2)      # first day of the second half
+LATE_DAY = "2026-08-03"                         # a whole day folder (every source) delivered late
+LATE_FILE_DAY = "2026-08-05"                    # an old tracking partition that later gets one more file
+LATE_FILE = "late-0001.jsonl"
+FLOAT_DIGITS = 9
+
+
+# ----------------------------------------------------------------------------------------- helpers
+
+def run_build(landing: Path, work_dir: Path, *extra: str) -> float:
+    """`siyu build` as users run it; returns the seconds it took."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster_project.cli", "build", "--landing", str(landing),
+         "--warehouse", str(work_dir / "warehouse.duckdb"), *extra],
+        cwd=REPO, env=siyu_env(work_dir), capture_output=True, text=True)
+    if result.returncode != 0:
+        raise AssertionError(f"siyu build {' '.join(extra)} failed ({result.returncode}):\n"
+                             f"{result.stdout[-4000:]}\n{result.stderr[-6000:]}")
+    return time.perf_counter() - started
+
+
+def _column_expression(name: str, data_type: str) -> str:
+    quoted = '"' + name.replace('"', '""') + '"'
+    if data_type in ("DOUBLE", "FLOAT", "REAL"):
+        return f"round({quoted}, {FLOAT_DIGITS})::varchar"
+    if data_type in ("DOUBLE[]", "FLOAT[]"):
+        return f"list_transform({quoted}, x -> round(x, {FLOAT_DIGITS}))::varchar"
+    return f"{quoted}::varchar"
+
+
+def _row_expression(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
+    columns = con.execute("""select column_name, data_type from duckdb_columns()
+                             where schema_name = ? and table_name = ? order by column_index""",
+                          [schema, table]).fetchall()
+    parts = [f"coalesce({_column_expression(n, t)}, '<null>')" for n, t in columns]
+    return "concat_ws(chr(31), " + ", ".join(parts) + ")"
+
+
+def layer_checksums(db: Path, schema: str = "marts") -> dict[str, tuple[int, str]]:
+    """{table: (rows, md5 of its rows sorted)} for every table of a schema in a DuckDB file."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = [t for (t,) in con.execute(
+            "select table_name from duckdb_tables() where schema_name = ? order by 1", [schema]).fetchall()]
+        out: dict[str, tuple[int, str]] = {}
+        for table in tables:
+            row = _row_expression(con, schema, table)
+            count, digest = con.execute(
+                f"select count(*), md5(coalesce(string_agg(r, chr(30) order by r), '')) "
+                f"from (select {row} as r from {schema}.\"{table}\")").fetchone()
+            out[table] = (count, digest)
+        return out
+    finally:
+        con.close()
+
+
+def snapshot(work_dir: Path, name: str) -> Path:
+    """Keep a copy of the published file, so later builds in the same folder can be compared to it."""
+    target = work_dir.parent / f"{work_dir.name}-{name}.duckdb"
+    shutil.copyfile(work_dir / "warehouse.duckdb", target)
+    return target
+
+
+def _sample_differences(a: Path, b: Path, schema: str, table: str, limit: int = 5) -> str:
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{a}' as a (read_only)")
+        con.execute(f"attach '{b}' as b (read_only)")
+        only_a = con.execute(f"select * from (select * from a.{schema}.\"{table}\" except all "
+                             f"select * from b.{schema}.\"{table}\") limit {limit}").fetchall()
+        only_b = con.execute(f"select * from (select * from b.{schema}.\"{table}\" except all "
+                             f"select * from a.{schema}.\"{table}\") limit {limit}").fetchall()
+        return f"    only in {a.name}: {only_a}\n    only in {b.name}: {only_b}"
+    finally:
+        con.close()
+
+
+def assert_same_marts(a: Path, b: Path) -> None:
+    sums_a, sums_b = layer_checksums(a), layer_checksums(b)
+    assert sums_a.keys() == sums_b.keys(), f"mart sets differ: {sorted(sums_a.keys() ^ sums_b.keys())}"
+    assert len(sums_a) >= 15, f"expected the marts, found {sorted(sums_a)}"
+    different = [t for t in sums_a if sums_a[t] != sums_b[t]]
+    if different:
+        # Which upstream layers already differ helps find the cause.
+        upstream = {s: [t for t, v in layer_checksums(a, s).items() if layer_checksums(b, s).get(t) != v]
+                    for s in ("staging", "intermediate")}
+        details = "\n".join(f"  marts.{t}: {sums_a[t]} vs {sums_b[t]}\n{_sample_differences(a, b, 'marts', t)}"
+                            for t in different)
+        raise AssertionError(f"marts differ between {a.name} and {b.name}:\n{details}\n"
+                             f"upstream tables that differ too: {upstream}")
+
+
+def copy_landing(full: Path, target: Path, keep) -> Path:
+    """Copy the parts of a landing folder `keep(source, day, file_name)` accepts (modification times kept)."""
+    for path in sorted(full.rglob("*")):
+        if not path.is_file() or path.relative_to(full).parts[0].startswith("_"):
+            continue
+        source, folder, name = path.relative_to(full).parts
+        if keep(source, folder.removeprefix("dt="), name):
+            destination = target / source / folder / name
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, destination)
+    return target
+
+
+def is_late(source: str, day: str, name: str) -> bool:
+    return day == LATE_DAY or (day == LATE_FILE_DAY and name == LATE_FILE)
+
+
+# ----------------------------------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("idempotency")
+    return root
+
+
+@pytest.fixture(scope="module")
+def landing(base: Path) -> Path:
+    """400 members × 20 days; one old tracking partition is split in two files, the second 'late'."""
+    out = base / "landing"
+    simulate(out, members=400, days=DAYS, start=START, seed=11, progress=False)
+    folder = out / "tracking" / f"dt={LATE_FILE_DAY}"
+    lines = (folder / "part-0000.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    assert len(lines) > 20
+    cut = len(lines) * 2 // 3
+    (folder / "part-0000.jsonl").write_text("".join(lines[:cut]), encoding="utf-8")
+    (folder / LATE_FILE).write_text("".join(lines[cut:]), encoding="utf-8")
+    return out
+
+
+TIMINGS: dict[str, float] = {}
+
+
+@pytest.fixture(scope="module")
+def full(base: Path, landing: Path) -> Path:
+    """One fresh build of everything."""
+    work = base / "full"
+    TIMINGS["fresh full build"] = run_build(landing, work)
+    return snapshot(work, "first")
+
+
+@pytest.fixture(scope="module")
+def incremental(base: Path, landing: Path) -> dict[str, Path]:
+    """First half without the late pieces; the rest with them; again; --full-refresh."""
+    work, part = base / "incremental", base / "landing_incremental"
+    copy_landing(landing, part, lambda s, day, n: date.fromisoformat(day) < HALF and not is_late(s, day, n))
+    TIMINGS["first half"] = run_build(part, work)
+    first_half = snapshot(work, "first_half")
+    copy_landing(landing, part, lambda s, day, n: date.fromisoformat(day) >= HALF or is_late(s, day, n))
+    TIMINGS["rest + late pieces"] = run_build(part, work)
+    rest = snapshot(work, "rest")
+    TIMINGS["again, nothing new"] = run_build(part, work)
+    again = snapshot(work, "again")
+    TIMINGS["--full-refresh"] = run_build(part, work, "--full-refresh")
+    refreshed = snapshot(work, "refreshed")
+    return {"work": work, "first_half": first_half, "rest": rest, "again": again, "refreshed": refreshed}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_timings():
+    yield
+    if TIMINGS:
+        print("\nsiyu build timings: " + ", ".join(f"{k} {v:.0f}s" for k, v in TIMINGS.items()))
+
+
+# ----------------------------------------------------------------------------------------- tests
+
+def test_landing_fixture_has_the_late_pieces(landing: Path):
+    assert (landing / "tracking" / f"dt={LATE_FILE_DAY}" / LATE_FILE).stat().st_size > 0
+    assert sum(1 for _ in landing.glob(f"*/dt={LATE_DAY}/*")) >= 3
+
+
+def test_a_building_twice_gives_identical_marts(incremental):
+    assert_same_marts(incremental["rest"], incremental["again"])
+
+
+def test_b_first_half_then_rest_equals_one_full_build(full, incremental):
+    assert_same_marts(full, incremental["rest"])
+
+
+def test_c_late_day_folder_and_late_file_were_loaded_after_later_days(incremental):
+    """The late pieces really arrived late (absent from the first build, present in the second),
+    so test (b)'s equality also proves (c)."""
+    late_day, late_file_day = date.fromisoformat(LATE_DAY), date.fromisoformat(LATE_FILE_DAY)
+    counts = []
+    for db in (incremental["first_half"], incremental["rest"]):
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            counts.append((
+                con.execute("select count(*) from raw._load_log where dt = ?", [late_day]).fetchone()[0],
+                con.execute("select count(distinct _file) from raw.tracking where _dt = ?", [late_file_day]).fetchone()[0],
+                con.execute("select count(*) from raw._load_log where dt > ?", [late_day]).fetchone()[0],
+            ))
+        finally:
+            con.close()
+    (day_before, files_before, later_before), (day_after, files_after, _) = counts
+    assert day_before == 0 and files_before == 1 and later_before > 10
+    assert day_after >= 3 and files_after == 2
+    assert layer_checksums(incremental["first_half"]) != layer_checksums(incremental["rest"])
+
+
+def test_d_full_refresh_equals_incremental(full, incremental):
+    assert_same_marts(incremental["rest"], incremental["refreshed"])
+    assert_same_marts(full, incremental["refreshed"])
+
+
+def test_raw_layer_is_identical_apart_from_load_times(full, incremental):
+    """Re-loading replaces, never duplicates: raw tables match the full build row for row
+    (ignoring `_loaded_at` / `loaded_at`, which record when a partition was loaded)."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{full}' as a (read_only)")
+        con.execute(f"attach '{incremental['rest']}' as b (read_only)")
+        tables = [t for (t,) in con.execute("select table_name from duckdb_tables() where database_name = 'a' "
+                                            "and schema_name = 'raw' and table_name <> '_load_log' order by 1").fetchall()]
+        assert "quarantine" in tables and "tracking" in tables
+        for table in tables:
+            for x, y in (("a", "b"), ("b", "a")):
+                n = con.execute(f"select count(*) from (select * exclude (%s) from {x}.raw.\"{table}\" except all "
+                                f"select * exclude (%s) from {y}.raw.\"{table}\")"
+                                % ((("loaded_at",) if table == "quarantine" else ("_loaded_at",)) * 2)).fetchone()[0]
+                assert n == 0, f"raw.{table}: {n} rows in {x} but not in {y}"
+    finally:
+        con.close()
+
+
+def test_list_aggregates_in_models_have_a_defined_order():
+    """`list(x)` / `string_agg(x)` / `array_agg(x)` without ORDER BY take rows in the order the
+    threads happen to deliver them: identical at this test's size (one thread's worth of rows),
+    different from run to run at production size. Each must be sorted or ordered."""
+    import re
+
+    unordered = []
+    for path in sorted((REPO / "dbt_project" / "models").rglob("*.sql")):
+        text = re.sub(r"--[^\n]*|\{#.*?#\}", "", path.read_text(), flags=re.S)
+        for match in re.finditer(r"(?<![\w.])(list|string_agg|array_agg|group_concat|listagg)\s*\(", text, re.I):
+            depth, end = 1, match.end()
+            while depth and end < len(text):
+                depth += {"(": 1, ")": -1}.get(text[end], 0)
+                end += 1
+            inside = text[match.end():end - 1]
+            before = text[max(0, match.start() - 40):match.start()].lower()
+            if "order by" in inside.lower() or re.search(r"(list_sort|array_sort|list_reverse_sort)\s*\((\w+\s*\()*\s*$", before):
+                continue
+            line = text.count("\n", 0, match.start()) + 1
+            unordered.append(f"{path.relative_to(REPO)}:{line}: {text[match.start():end].strip()}")
+    assert not unordered, "aggregates whose element order is not defined:\n  " + "\n  ".join(unordered)
