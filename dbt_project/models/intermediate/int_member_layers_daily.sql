@@ -47,23 +47,18 @@ windowed as (
     from member_days
 ),
 
-invites_core as (
+invites_windowed as (
+    -- distinct invitees per inviter within each layer's invite window up to the date
     select invites.inviter_member_id as member_id, calendar.business_date,
-        count(distinct invites.invitee_member_id) as invitees
+        count(distinct case when invites.business_date > calendar.business_date - {{ var('layer_core_window_days') }}
+            then invites.invitee_member_id end) as invitees_core_window,
+        count(distinct case when invites.business_date > calendar.business_date - {{ var('layer_contributor_invite_window_days') }}
+            then invites.invitee_member_id end) as invitees_contributor_window
     from {{ ref('int_member_invites') }} as invites
     inner join calendar
         on invites.business_date <= calendar.business_date
-        and invites.business_date > calendar.business_date - {{ var('layer_core_window_days') }}
-    group by invites.inviter_member_id, calendar.business_date
-),
-
-invites_contributor as (
-    select invites.inviter_member_id as member_id, calendar.business_date,
-        count(distinct invites.invitee_member_id) as invitees
-    from {{ ref('int_member_invites') }} as invites
-    inner join calendar
-        on invites.business_date <= calendar.business_date
-        and invites.business_date > calendar.business_date - {{ var('layer_contributor_invite_window_days') }}
+        and invites.business_date > calendar.business_date
+            - greatest({{ var('layer_core_window_days') }}, {{ var('layer_contributor_invite_window_days') }})
     group by invites.inviter_member_id, calendar.business_date
 )
 
@@ -71,16 +66,14 @@ select
     windowed.member_id,
     windowed.business_date,
     windowed.messages_window as group_messages_recent,
-    coalesce(invites_core.invitees, 0) as invitees_recent,
+    coalesce(invites_windowed.invitees_core_window, 0) as invitees_recent,
     case
-        when coalesce(invites_core.invitees, 0) >= {{ var('layer_core_min_invites') }} then 'core'
+        when coalesce(invites_windowed.invitees_core_window, 0) >= {{ var('layer_core_min_invites') }} then 'core'
         when windowed.messages_window >= {{ var('layer_contributor_min_messages') }}
-            or coalesce(invites_contributor.invitees, 0) >= 1 then 'contributor'
+            or coalesce(invites_windowed.invitees_contributor_window, 0) >= 1 then 'contributor'
         when windowed.active_signals_window > 0 then 'active'
         else 'ordinary'
     end as member_layer
 from windowed
-left join invites_core
-    on invites_core.member_id = windowed.member_id and invites_core.business_date = windowed.business_date
-left join invites_contributor
-    on invites_contributor.member_id = windowed.member_id and invites_contributor.business_date = windowed.business_date
+left join invites_windowed
+    on invites_windowed.member_id = windowed.member_id and invites_windowed.business_date = windowed.business_date
