@@ -1,7 +1,11 @@
 """Every dbt model, seed and test as Dagster assets and asset checks (dagster-dbt)."""
 
 
+import fcntl
+import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -16,14 +20,29 @@ LAYERS = ("staging", "intermediate", "marts")
 
 
 def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
-    """`dbt parse` when the manifest is missing or older than any project file (a fresh clone, an edit)."""
-    manifest = project_dir / "target" / "manifest.json"
+    """`dbt parse` when the manifest is missing or older than any project file (a fresh clone, an edit).
+
+    Several processes may load the definitions at once (parallel tests, the UI and a build):
+    a file lock serialises them, and dbt parses into a private folder whose manifest is then
+    renamed into place, so no reader ever sees a half-written manifest.
+    """
+    target = project_dir / "target"
+    target.mkdir(parents=True, exist_ok=True)
+    manifest = target / "manifest.json"
     sources = [p for folder in ("models", "macros", "tests", "analyses") for p in (project_dir / folder).rglob("*")]
     sources += [project_dir / "dbt_project.yml", *(project_dir.parent / "seeds").glob("*.*")]
-    newest = max((p.stat().st_mtime for p in sources if p.is_file()), default=0)
-    if not manifest.exists() or manifest.stat().st_mtime < newest:
-        subprocess.run([dbt_executable(), "parse", "--quiet", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)],
-                       cwd=project_dir, check=True)
+    with open(target / ".parse.lock", "w") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        newest = max((p.stat().st_mtime for p in sources if p.is_file()), default=0)
+        if not manifest.exists() or manifest.stat().st_mtime < newest:
+            scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=target))
+            try:
+                subprocess.run([dbt_executable(), "parse", "--quiet", "--project-dir", str(project_dir),
+                                "--profiles-dir", str(project_dir), "--target-path", str(scratch)],
+                               cwd=project_dir, check=True)
+                os.replace(scratch / "manifest.json", manifest)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
     return manifest
 
 
