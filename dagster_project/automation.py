@@ -20,9 +20,9 @@ from dagster import (
 )
 
 from .partitions import daily_partitions
-from .raw import loader
-from .raw.schema import SOURCES
-from .settings import Settings
+from siyu.landing import loader
+from siyu.landing.schema import SOURCES
+from siyu.settings import Settings
 
 # SIYU_BUILD_DOCS=0 leaves the dbt docs site out of the job (it costs ~7 s a run); on by default.
 _selection = AssetSelection.all()

@@ -13,8 +13,8 @@ from .assets.raw import raw_assets
 from .checks.quality import mart_quality_checks
 from .automation import build_job, daily_schedule, landing_sensor
 from .resources import WarehouseResource
-from .pii import ensure_salt
-from .settings import Settings, dbt_executable
+from siyu.pii import ensure_salt
+from siyu.settings import Settings, dbt_executable
 
 
 def build_definitions(settings: Settings | None = None, reload_unchanged: bool = True) -> Definitions:

@@ -9,7 +9,7 @@ from typing import Iterator
 import duckdb
 from dagster import ConfigurableResource
 
-from .settings import Settings
+from siyu.settings import Settings
 
 
 class WarehouseResource(ConfigurableResource):

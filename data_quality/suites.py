@@ -6,7 +6,7 @@ guard it. Suites are plain data (no context, no connection): the runner
 checkpoint at run time, with every expectation pushed down to DuckDB as SQL.
 
 Raw-layer suites are derived from the raw DDL and enumerations in
-``dagster_project.raw.schema`` (the single source of truth), plus per-source rules
+``siyu.landing.schema`` (the single source of truth), plus per-source rules
 (:data:`RAW_SUITES`). Staging / mart suites are added the same way::
 
     from data_quality.suites import TableSuite, not_null, unique, in_set, sql_check, register
@@ -46,7 +46,7 @@ import great_expectations as gx
 from great_expectations.expectations import Expectation
 from great_expectations.expectations.metadata_types import FailureSeverity
 
-from dagster_project.raw.schema import (
+from siyu.landing.schema import (
     CHANNELS,
     MAX_DAYS_AFTER_PARTITION,
     MESSAGE_ACTIONS,

@@ -42,7 +42,7 @@ def _peak_child_mb() -> float:
 
 
 def pipeline(members: int, days: int, work: Path) -> dict:
-    from dagster_project.simulator import simulate
+    from siyu.simulator import simulate
 
     landing = work / "landing"
     started = time.perf_counter()
@@ -51,7 +51,7 @@ def pipeline(members: int, days: int, work: Path) -> dict:
     landing_rows = sum(summary["rows"].values())
     warehouse = work / "warehouse" / "siyu.duckdb"
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "dagster_project.cli", "build", "--landing", str(landing),
+    subprocess.run([sys.executable, "-m", "siyu.cli", "build", "--landing", str(landing),
                     "--warehouse", str(warehouse)], cwd=REPO, env=_env(work), check=True)
     build_s = time.perf_counter() - started
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -111,7 +111,7 @@ from range(0, {n}, 5) t(i);
 
 
 def identity(members: int, work: Path) -> dict:
-    from dagster_project.raw.loader import ensure_raw_schema
+    from siyu.landing.loader import ensure_raw_schema
 
     db = work / "identity.duckdb"
     con = duckdb.connect(str(db))

@@ -26,7 +26,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def simulated(tmp_path_factory) -> tuple[Path, Path]:
     """A simulated landing folder (2,000 members × 60 days, with ground truth) and its published warehouse."""
-    from dagster_project.simulator import simulate
+    from siyu.simulator import simulate
     from tests.harness import build_warehouse
 
     landing = tmp_path_factory.mktemp("sim")

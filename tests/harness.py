@@ -28,7 +28,7 @@ def build_warehouse(landing: Path, work_dir: Path) -> Path:
     work_dir.mkdir(parents=True, exist_ok=True)
     warehouse = work_dir / "warehouse.duckdb"
     result = subprocess.run(
-        [sys.executable, "-m", "dagster_project.cli", "build", "--landing", str(landing), "--warehouse", str(warehouse)],
+        [sys.executable, "-m", "siyu.cli", "build", "--landing", str(landing), "--warehouse", str(warehouse)],
         cwd=REPO, env=siyu_env(work_dir), capture_output=True, text=True)
     if result.returncode != 0:
         raise AssertionError(f"siyu build failed ({result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
@@ -37,7 +37,7 @@ def build_warehouse(landing: Path, work_dir: Path) -> Path:
 
 def build_with_dbt_only(landing: Path, work_dir: Path, select: str | None = None) -> Path:
     """Faster inner loop for mart development: raw load + `dbt build`, no Dagster, no publish."""
-    from dagster_project.raw.loader import load_landing
+    from siyu.landing.loader import load_landing
 
     work_dir.mkdir(parents=True, exist_ok=True)
     db = work_dir / "work.duckdb"

@@ -74,7 +74,7 @@ def _marts(published: Path) -> set[str]:
 
 
 def _siyu_sql(published: Path, sql: str, work: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dagster_project.cli", "sql", "-c", sql, "--warehouse", str(published)],
+    return subprocess.run([sys.executable, "-m", "siyu.cli", "sql", "-c", sql, "--warehouse", str(published)],
                           cwd=REPO, env=siyu_env(work), capture_output=True, text=True, timeout=60)
 
 
@@ -124,7 +124,7 @@ def test_readers_never_fail_while_a_run_publishes(setup: dict) -> None:
     started = time.time()
     build_log = root / "build.log"
     with open(build_log, "w") as log:
-        build = subprocess.Popen([sys.executable, "-m", "dagster_project.cli", "build", "--landing", str(landing),
+        build = subprocess.Popen([sys.executable, "-m", "siyu.cli", "build", "--landing", str(landing),
                                   "--warehouse", str(published)],
                                  cwd=REPO, env=siyu_env(work), stdout=log, stderr=subprocess.STDOUT, text=True)
     try:

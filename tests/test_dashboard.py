@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.dashboard import CHARTS, MARTS, render_dashboard
+from siyu.dashboard import CHARTS, MARTS, render_dashboard
 
 CHART_IDS = [spec["id"] for spec in CHARTS]
 CARD = re.compile(r'<section class="card[^"]*" id="chart-(\w+)" data-chart="\w+" data-rows="(\d+)">(.*?)</section>', re.S)

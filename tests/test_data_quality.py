@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.raw.schema import RAW_TABLES
+from siyu.landing.schema import RAW_TABLES
 from data_quality import TableSuite, raw_suites, validate_many, validate_table
 from data_quality.runner import release_connections
 from data_quality.suites import RAW_SUITES, column_types, not_null, sql_check, unique

@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.simulator import simulate
+from siyu.simulator import simulate
 from tests.harness import REPO, siyu_env
 
 START = date(2026, 8, 1)
@@ -49,7 +49,7 @@ def run_build(landing: Path, work_dir: Path, *extra: str) -> float:
     work_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "dagster_project.cli", "build", "--landing", str(landing),
+        [sys.executable, "-m", "siyu.cli", "build", "--landing", str(landing),
          "--warehouse", str(work_dir / "warehouse.duckdb"), *extra],
         cwd=REPO, env=siyu_env(work_dir), capture_output=True, text=True)
     if result.returncode != 0:

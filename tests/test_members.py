@@ -41,7 +41,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.pii import DEMO_SALT, hmac_sha256
+from siyu.pii import DEMO_SALT, hmac_sha256
 from tests.harness import build_warehouse, query
 from tests.landing import event, ms, sec, write_jsonl, write_orders
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.simulator import simulate
+from siyu.simulator import simulate
 from tests.harness import REPO, siyu_env
 
 START = date(2026, 8, 1)
@@ -81,7 +81,7 @@ def read_values(db: Path) -> dict[str, list[str]]:
 
 
 def build_command(landing: Path, work: Path) -> list[str]:
-    return [sys.executable, "-m", "dagster_project.cli", "build", "--landing", str(landing),
+    return [sys.executable, "-m", "siyu.cli", "build", "--landing", str(landing),
             "--warehouse", str(work / "warehouse.duckdb")]
 
 

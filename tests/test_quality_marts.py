@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from dagster_project.checks.quality import _mart_string_columns
-from dagster_project.raw.loader import ensure_raw_schema
+from siyu.landing.loader import ensure_raw_schema
 from data_quality.mart_suites import MART_SUITES, pii_scan_suite
 from data_quality.runner import validate_table
 

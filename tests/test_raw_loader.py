@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.raw import loader
-from dagster_project.raw.decoding import MAX_RECORD_BYTES
+from siyu.landing import loader
+from siyu.landing.decoding import MAX_RECORD_BYTES
 from tests.landing import ORDER_HEADER, ms, sec
 
 DT = "2026-05-18"

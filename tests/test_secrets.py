@@ -57,7 +57,7 @@ def siyu_build(landing: Path, work: Path, **env_overrides: str) -> subprocess.Co
                 "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
                 **env_overrides})
     return subprocess.run(
-        [sys.executable, "-m", "dagster_project.cli", "build", "--landing", str(landing),
+        [sys.executable, "-m", "siyu.cli", "build", "--landing", str(landing),
          "--warehouse", str(work / "warehouse.duckdb")],
         cwd=REPO, env=env, capture_output=True, text=True)
 

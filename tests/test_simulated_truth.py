@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.pii import DEMO_SALT, hmac_sha256
+from siyu.pii import DEMO_SALT, hmac_sha256
 from tests.harness import query
 
 

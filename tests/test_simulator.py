@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.raw.schema import CHANNELS, ORDER_PLATFORMS, ORDER_STATUSES, TRACKING_EVENTS
-from dagster_project.simulator import simulate
+from siyu.landing.schema import CHANNELS, ORDER_PLATFORMS, ORDER_STATUSES, TRACKING_EVENTS
+from siyu.simulator import simulate
 
 SOURCES = ("tracking", "wecom_contacts", "wecom_groups", "wecom_messages", "oa_followers", "orders", "campaign_costs")
 ORDER_HEADER = ("order_no,status,created_at,paid_at,updated_at,buyer_phone,buyer_openid,buyer_appid,buyer_unionid,"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from ..dashboard import CHANNEL_SEED, CHARTS, MARTS, render_dashboard
+from siyu.dashboard import CHANNEL_SEED, CHARTS, MARTS, render_dashboard
 from ..resources import WarehouseResource
 
 

@@ -14,7 +14,7 @@ from dagster import AssetExecutionContext, AssetKey, Failure, MetadataValue, Out
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from ..resources import WarehouseResource
-from ..settings import DBT_PROJECT_DIR, dbt_executable
+from siyu.settings import DBT_PROJECT_DIR, dbt_executable
 
 LAYERS = ("staging", "intermediate", "marts")
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from ..publish import publish
+from siyu.publish import publish
 from ..resources import WarehouseResource
 from .dbt import dbt_models
 

@@ -16,8 +16,8 @@ from dagster import (
 )
 
 from ..partitions import daily_partitions
-from ..raw import loader
-from ..raw.schema import SOURCES
+from siyu.landing import loader
+from siyu.landing.schema import SOURCES
 from ..resources import WarehouseResource
 from ..checks.quality import raw_check_spec, run_raw_suite
 

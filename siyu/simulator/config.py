@@ -1,6 +1,6 @@
 """Constants and the calendar shared by every generator.
 
-Enumerations come from `dagster_project.raw.schema` so the simulator can never emit a
+Enumerations come from `siyu.landing.schema` so the simulator can never emit a
 value the loader does not know (except the deliberately malformed records).
 """
 
@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from dagster_project.raw.schema import CHANNELS, TRACKING_EVENTS
+from siyu.landing.schema import CHANNELS, TRACKING_EVENTS
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000

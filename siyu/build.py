@@ -14,8 +14,8 @@ import duckdb
 from dagster import AssetCheckSeverity
 
 from .pii import MissingSaltError, ensure_salt
-from .raw import loader
-from .raw.schema import SOURCES
+from .landing import loader
+from .landing.schema import SOURCES
 from .settings import Settings
 
 
@@ -46,7 +46,7 @@ def landing_days(settings: Settings) -> list[date]:
 
 def widen_partitions(first: date, last: date) -> None:
     """Let the daily partitions cover the landing folder, however old or future-dated it is."""
-    from .partitions import DEFAULT_START
+    from dagster_project.partitions import DEFAULT_START
 
     start = min(date.fromisoformat(os.environ.get("SIYU_PARTITIONS_START", DEFAULT_START)), first)
     os.environ["SIYU_PARTITIONS_START"] = start.isoformat()
@@ -137,7 +137,7 @@ def run_build(full_refresh: bool = False) -> int:
 def _run_build(settings: Settings, available: list[date], full_refresh: bool) -> int:
     days = changed_partitions(settings, full_refresh) or [available[-1]]
     widen_partitions(min(available[0], days[0]), max(available[-1], days[-1]))
-    from .definitions import build_definitions  # after widen_partitions: partitions read the environment
+    from dagster_project.definitions import build_definitions  # after widen_partitions: partitions read the environment
 
     defs = build_definitions(settings, reload_unchanged=full_refresh)
     job = defs.resolve_job_def("siyu_build")
