@@ -1,4 +1,4 @@
-"""`siyu` — the project's command line (DESIGN §7): simulate, build, sql."""
+"""`siyu` — the project's command line (DESIGN §7): simulate, build, sql, bench."""
 
 from __future__ import annotations
 
@@ -34,6 +34,12 @@ def _sql(args: argparse.Namespace) -> int:
     return run_shell(args.command, args.warehouse)
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import run_bench
+
+    return run_bench(scale=args.scale, work_dir=Path(args.work_dir), json_out=args.json)
+
+
 def main(argv: list[str] | None = None) -> int:
     # The multiprocessing resource tracker (started by a dependency) warns about a semaphore
     # at exit; the warning is noise for users and the tracker inherits this setting.
@@ -60,6 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     sql.add_argument("-c", dest="command", help="run one query, print the result and exit")
     sql.add_argument("--warehouse", help="DuckDB file (default $SIYU_WAREHOUSE)")
     sql.set_defaults(func=_sql)
+
+    bench = sub.add_parser("bench", help="benchmark: simulate (cached), full build, one new day, nothing new")
+    bench.add_argument("--scale", choices=("S", "M", "L"), default="S", help="S 10k×90d, M 100k×90d, L 1M×30d")
+    bench.add_argument("--work-dir", default="data/bench", help="where landing data (cached) and warehouses go")
+    bench.add_argument("--json", help="also write the report as JSON to this file")
+    bench.set_defaults(func=_bench)
 
     args = parser.parse_args(argv)
     return args.func(args)
