@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 from datetime import date
-from pathlib import Path
 
 from dagster import (
     AssetSelection,
@@ -20,8 +19,7 @@ from dagster import (
 )
 
 from .partitions import daily_partitions
-from siyu.landing import loader
-from siyu.landing.schema import SOURCES
+from siyu.landing.discovery import scan
 from siyu.settings import Settings
 
 # SIYU_BUILD_DOCS=0 leaves the dbt docs site out of the job (it costs ~7 s a run); on by default.
@@ -42,19 +40,12 @@ daily_schedule = build_schedule_from_partitioned_job(
 )
 
 
-def landing_fingerprints(landing_dir: Path) -> dict[str, str]:
-    """'<source>/<dt>' -> fingerprint of its files."""
-    found: dict[str, str] = {}
-    for source in SOURCES:
-        for dt, files in loader.discover_partitions(landing_dir, source).items():
-            found[f"{source}/{dt.isoformat()}"] = loader.fingerprint(files)
-    return found
-
-
 @sensor(job=build_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.STOPPED,
         description="Watches SIYU_LANDING_DIR; new or changed day folders start one run over their date range.")
 def landing_sensor(context: SensorEvaluationContext):
-    current = landing_fingerprints(Settings.from_env().landing_dir)
+    # File stats, not contents: the sensor must stay cheap, and the run it starts compares contents
+    # (a `touch` starts a run that finds nothing changed and loads nothing).
+    current = scan(Settings.from_env().landing_dir).stat_signatures()
     previous = json.loads(context.cursor) if context.cursor else {}
     changed = sorted({key.split("/")[1] for key, fp in current.items() if previous.get(key) != fp})
     if not changed:

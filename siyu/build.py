@@ -15,33 +15,31 @@ from dagster import AssetCheckSeverity
 
 from .pii import MissingSaltError, ensure_salt
 from .landing import loader
+from .landing.discovery import Landing, scan
 from .landing.schema import SOURCES
+from .run_profile import write_run_profile
 from .settings import Settings
 
 
-def changed_partitions(settings: Settings, full_refresh: bool) -> list[date]:
-    """Landing days whose files are new or changed since the last load (all days on a full refresh)."""
-    known: dict[tuple[str, date], str] = {}
-    if settings.work_db.exists() and not full_refresh:
-        con = duckdb.connect(str(settings.work_db), read_only=True)
-        try:
-            if con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = '_load_log'").fetchone()[0]:
-                known = {(s, d): fp for s, d, fp in con.execute("select source, dt, fingerprint from raw._load_log").fetchall()}
-        finally:
-            con.close()
-    days: set[date] = set()
-    seen: set[tuple[str, date]] = set()
-    for source in SOURCES:
-        for dt, files in loader.discover_partitions(settings.landing_dir, source).items():
-            seen.add((source, dt))
-            if known.get((source, dt)) != loader.fingerprint(files):
-                days.add(dt)
-    days |= {dt for (source, dt) in known if (source, dt) not in seen}  # a partition that vanished
-    return sorted(days)
+def changed_partitions(settings: Settings, landing: Landing, full_refresh: bool) -> list[date]:
+    """Landing days whose files' contents are new or changed since the last load (all days on a full refresh)."""
+    if full_refresh or not settings.work_db.exists():
+        return landing.days()
+    con = duckdb.connect(str(settings.work_db), read_only=True)
+    try:
+        return loader.changed_days(con, landing)
+    finally:
+        con.close()
 
 
-def landing_days(settings: Settings) -> list[date]:
-    return sorted({dt for s in SOURCES for dt in loader.discover_partitions(settings.landing_dir, s)})
+def report_skipped(landing: Landing) -> None:
+    """Everything in the landing folder that will not be loaded, by name (DESIGN §3 intake rules)."""
+    root_entries = [e for e in sorted(landing.root.iterdir()) if not e.name.startswith(("_", "."))
+                    and e.name not in SOURCES] if landing.root.is_dir() else []
+    skipped = [(e.name, "symbolic link, not followed" if e.is_symlink() else "not a landing source folder")
+               for e in root_entries] + landing.skipped
+    for name, why in skipped:
+        print(f"siyu build: not loaded: {name} — {why}", file=sys.stderr)
 
 
 def widen_partitions(first: date, last: date) -> None:
@@ -116,7 +114,9 @@ def _exclusive_run(work_db: Path):
 def run_build(full_refresh: bool = False) -> int:
     settings = Settings.from_env()
     settings.export()
-    available = landing_days(settings)
+    landing = scan(settings.landing_dir)
+    report_skipped(landing)
+    available = landing.days()
     if not available:
         print(f"siyu build: no landing partitions found under {settings.landing_dir} "
               "(expected <source>/dt=YYYY-MM-DD/<file>)", file=sys.stderr)
@@ -131,11 +131,12 @@ def run_build(full_refresh: bool = False) -> int:
             print(f"siyu build: another build ({holder}) is running on {settings.work_db}; "
                   "nothing was changed. Run again when it has finished.", file=sys.stderr)
             return 3
-        return _run_build(settings, available, full_refresh)
+        return _run_build(settings, landing, full_refresh)
 
 
-def _run_build(settings: Settings, available: list[date], full_refresh: bool) -> int:
-    days = changed_partitions(settings, full_refresh) or [available[-1]]
+def _run_build(settings: Settings, landing: Landing, full_refresh: bool) -> int:
+    available = landing.days()
+    days = changed_partitions(settings, landing, full_refresh) or [available[-1]]
     widen_partitions(min(available[0], days[0]), max(available[-1], days[-1]))
     from dagster_project.definitions import build_definitions  # after widen_partitions: partitions read the environment
 
@@ -147,6 +148,7 @@ def _run_build(settings: Settings, available: list[date], full_refresh: bool) ->
     print(f"siyu build: dbt's log goes to {log_path}", flush=True)
     with open(log_path, "w") as log, contextlib.redirect_stdout(log):  # dagster-dbt echoes dbt's log to stdout
         result = _execute(job, days[0], days[-1])
+    write_run_profile(result, settings.work_db.parent / "logs" / "last-build-profile.json")
     evaluations = [e.asset_check_evaluation_data for e in result.all_events
                    if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed]
     # dbt `warn` tests and GE warnings are reported, but only ERROR-severity failures fail the build

@@ -12,6 +12,7 @@ import pytest
 
 from siyu.landing import loader
 from siyu.landing.decoding import MAX_RECORD_BYTES
+from siyu.landing.discovery import Partition, scan
 from tests.landing import ORDER_HEADER, ms, sec
 
 DT = "2026-05-18"
@@ -33,8 +34,8 @@ def put(root: Path, source: str, name: str, data: bytes, dt: str = DT) -> Path:
 def load(root: Path, source: str, dt: str = DT) -> tuple[loader.PartitionStats, duckdb.DuckDBPyConnection]:
     con = duckdb.connect()
     loader.ensure_raw_schema(con)
-    files = loader.discover_partitions(root, source).get(date.fromisoformat(dt), [])
-    stats = loader.load_partition(con, source, date.fromisoformat(dt), files, root)
+    part = scan(root, (source,)).partitions[source].get(date.fromisoformat(dt)) or Partition(source, date.fromisoformat(dt), [])
+    [stats] = loader.load_partitions(con, source, [part])
     for f in stats.files:
         assert f.rows_in == f.loaded + f.quarantined  # the ledger, always
     return stats, con

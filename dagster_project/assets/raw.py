@@ -17,6 +17,7 @@ from dagster import (
 
 from ..partitions import daily_partitions
 from siyu.landing import loader
+from siyu.landing.discovery import scan
 from siyu.landing.schema import SOURCES
 from ..resources import WarehouseResource
 from ..checks.quality import raw_check_spec, run_raw_suite
@@ -43,6 +44,13 @@ def _reason_table(reasons: Counter[str]) -> str:
     return "| reason | records |\n|---|---|\n" + rows
 
 
+def _skipped_table(skipped: list[tuple[str, str]]) -> str:
+    if not skipped:
+        return "Every entry of the landing folder was loaded or ignored by rule (`_`/`.` names)."
+    rows = "\n".join(f"| `{name}` | {why} |" for name, why in skipped[:200])
+    return "| entry | why it was not loaded |\n|---|---|\n" + rows
+
+
 def build_raw_asset(source: str) -> AssetsDefinition:
     @asset(
         key=AssetKey(["raw", source]),
@@ -55,25 +63,18 @@ def build_raw_asset(source: str) -> AssetsDefinition:
         owners=["team:data-engineering"],
     )
     def raw_source(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        landing = Path(warehouse.landing_dir)
-        available = loader.discover_partitions(landing, source)
-        loaded: list[loader.PartitionStats] = []
-        skipped = 0
+        landing = scan(Path(warehouse.landing_dir), (source,))
+        for name, why in landing.skipped:
+            context.log.warning(f"{source}: not loaded: {name}: {why}")
+        days = set(_partition_dates(context))
         with warehouse.connect() as con:
             loader.ensure_raw_schema(con)
-            known = loader.loaded_fingerprints(con, source)
-            for dt in _partition_dates(context):
-                files = available.get(dt)
-                if files is None and dt not in known:
-                    continue  # no landing folder and nothing loaded before: nothing to replace
-                files = files or []
-                if not warehouse.reload_unchanged and known.get(dt) == loader.fingerprint(files):
-                    skipped += 1
-                    continue
-                loaded.append(loader.load_partition(con, source, dt, files, landing))
+            pending = loader.pending_partitions(con, landing, source, days, reload_unchanged=warehouse.reload_unchanged)
+            loaded = loader.load_partitions(con, source, pending)
             reasons = Counter(dict(con.execute(
                 "select reason, count(*) from raw.quarantine where source = ? group by reason", [source]).fetchall()))
             table_rows = con.execute(f"select count(*) from raw.{source}").fetchone()[0]
+        skipped = len([d for d in landing.partitions[source] if d in days]) - len([p for p in pending if p.files])
         stats = loader.stats_metadata(loaded)
         affected = [part for part in loaded if part.quarantined]
         if affected:
@@ -90,6 +91,7 @@ def build_raw_asset(source: str) -> AssetsDefinition:
                 "dagster/row_count": table_rows,
                 "quarantine_reasons": MetadataValue.md(_reason_table(reasons)),
                 "files": MetadataValue.json(stats["files"][:200]),
+                "not_loaded": MetadataValue.md(_skipped_table(landing.skipped)),
             },
             check_results=[check],
         )

@@ -9,9 +9,9 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from pathlib import Path
 
 UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # A record longer than this is quarantined instead of loaded (a runaway field in an export).
 MAX_RECORD_BYTES = 1_048_576
 # Quarantined raw text is truncated to this many characters to keep the table small.
@@ -51,9 +51,12 @@ def _split_lines(data: bytes) -> list[bytes]:
     return [p[:-1] if p.endswith(b"\r") else p for p in pieces]
 
 
-def decode_jsonl(path: Path) -> DecodedFile:
-    """JSON Lines are UTF-8 by definition (a BOM is tolerated); bad lines are rejected one by one."""
-    data = path.read_bytes()
+def decode_jsonl_lines(data: bytes) -> DecodedFile:
+    """JSON Lines are UTF-8 by definition (a BOM is tolerated); bad lines are rejected one by one.
+
+    The loader decodes a whole file at once and splits it in DuckDB; this line-by-line path is
+    for files that are not valid UTF-8 as a whole, so that one bad line costs only that line.
+    """
     if data.startswith(UTF8_BOM):
         data = data[len(UTF8_BOM):]
     out = DecodedFile(encoding="utf-8")
@@ -76,11 +79,13 @@ def decode_jsonl(path: Path) -> DecodedFile:
 
 
 def detect_csv_encoding(data: bytes) -> str:
-    """UTF-8 with BOM, UTF-8, or GBK — the three encodings real order exports come in.
+    """UTF-16 with BOM, UTF-8 with BOM, UTF-8, or GBK — the encodings real order exports come in.
 
     GBK is chosen only when no non-ASCII line is valid UTF-8 and the whole file is valid
     GBK; a mostly-UTF-8 file with one corrupt line stays UTF-8 and loses only that line.
     """
+    if data.startswith(UTF16_BOMS):
+        return "utf-16"
     if data.startswith(UTF8_BOM):
         return "utf-8-sig"
     try:
@@ -105,17 +110,25 @@ def detect_csv_encoding(data: bytes) -> str:
     return "utf-8"
 
 
-def decode_csv(path: Path) -> DecodedFile:
+def decode_csv(data: bytes) -> DecodedFile:
     """Parse a CSV export: per record its first physical line number, its raw text and its fields.
 
     The header is line 1, so the first data row is line 2 (line numbers count physical lines
     of the file, also when a quoted field spans several).
     """
-    data = path.read_bytes()
     encoding = detect_csv_encoding(data)
     out = DecodedFile(encoding=encoding)
     if encoding == "utf-8-sig":
         data = data[len(UTF8_BOM):]
+    elif encoding == "utf-16":
+        # Excel's "Unicode text": decode the whole file first (its newlines are two bytes wide),
+        # then treat it as UTF-8. An undecodable file is one rejected record, never a silent loss.
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError as exc:
+            out.rejected.append(Rejected(None, f"invalid UTF-16 at byte {exc.start}",
+                                         clip(data.decode("utf-16", "backslashreplace"))))
+            return out
     raw_lines = _split_lines(data)
     good_lines: list[tuple[int, str]] = []
     for number, raw in enumerate(raw_lines, start=1):

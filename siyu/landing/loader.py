@@ -1,12 +1,19 @@
-"""Load one landing partition of one source into the raw layer, quarantining what breaks the contract.
+"""Load landing partitions into the raw layer, quarantining what breaks the contract.
 
-Reloading a partition replaces it (delete + insert in one transaction), so loads are
-idempotent and order-independent. Per file, rows in = rows loaded + rows quarantined.
+All partitions of a source that need loading go through DuckDB together, in batches of about
+`BATCH_BYTES` of files: Python only reads the files (and decodes each as a whole), DuckDB splits
+lines, parses JSON once per record and evaluates every contract rule (`rules.py`) as set-based
+SQL. Files that are not valid UTF-8 as a whole fall back to line-by-line decoding, so a bad line
+costs only that line. CSV exports go through Python's csv module (quoted fields may span lines).
+
+Reloading a partition replaces it (delete + insert in one transaction per batch), so loads are
+idempotent and order-independent. Per file, rows in = rows loaded + rows quarantined, recorded
+in the per-file ledger `raw._file_ledger`; `raw._load_log` holds one row per partition.
 """
 
 from __future__ import annotations
 
-import hashlib
+import os
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
@@ -16,11 +23,22 @@ import duckdb
 import pyarrow as pa
 
 from . import rules
-from .decoding import DecodedFile, Rejected, decode_csv, decode_jsonl
-from .schema import QUARANTINE_DDL, RAW_TABLES
+from .decoding import MAX_RAW_TEXT_CHARS, MAX_RECORD_BYTES, UTF8_BOM, DecodedFile, Rejected, decode_csv, decode_jsonl_lines
+from .discovery import FileStat, Landing, Partition, hash_files, scan
+from .schema import QUARANTINE_DDL, RAW_TABLES, SOURCES
 
-PARTITION_DIR = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})$")
-EXTENSIONS = {"orders": ".csv", "campaign_costs": ".csv"}
+# Files of one source are loaded in batches of about this many bytes: memory stays bounded at any
+# scale while each batch is large enough for DuckDB to work at full speed.
+BATCH_BYTES = int(os.environ.get("SIYU_LOAD_BATCH_BYTES", 256 * 1024 * 1024))
+
+LEDGER_DDL = """
+    source varchar not null, dt date not null, file varchar not null,
+    size bigint, mtime_ns bigint, ctime_ns bigint, inode bigint, sha256 varchar,
+    encoding varchar, rows_in bigint, loaded bigint, quarantined bigint, suppressed bigint default 0,
+    loaded_at timestamp, primary key (source, dt, file)"""
+LOAD_LOG_DDL = """
+    source varchar, dt date, fingerprint varchar, files integer, rows_in bigint,
+    loaded bigint, quarantined bigint, loaded_at timestamp, primary key (source, dt)"""
 
 
 @dataclass
@@ -53,156 +71,185 @@ class PartitionStats:
         return sum(f.quarantined for f in self.files)
 
 
-def extension(source: str) -> str:
-    return EXTENSIONS.get(source, ".jsonl")
-
-
-def discover_partitions(landing_dir: Path, source: str) -> dict[date, list[Path]]:
-    """Day folders of a source and their data files; `_`- and `.`-prefixed entries are ignored."""
-    root = Path(landing_dir) / source
-    found: dict[date, list[Path]] = {}
-    if not root.is_dir():
-        return found
-    for folder in sorted(root.iterdir()):
-        match = PARTITION_DIR.match(folder.name)
-        if not folder.is_dir() or not match:
-            continue
-        files = sorted(p for p in folder.iterdir()
-                       if p.is_file() and not p.name.startswith(("_", ".")) and p.name.endswith(extension(source)))
-        found[date.fromisoformat(match.group(1))] = files
-    return found
-
-
-def fingerprint(files: list[Path]) -> str:
-    """Names, sizes and modification times: enough to notice a changed or new partition cheaply."""
-    digest = hashlib.sha256()
-    for path in files:
-        stat = path.stat()
-        digest.update(f"{path.name}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
-
-
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists raw")
     for table, ddl in RAW_TABLES.items():
         con.execute(f"create table if not exists raw.{table} ({ddl})")
     con.execute(f"create table if not exists raw.quarantine ({QUARANTINE_DDL})")
-    con.execute("""create table if not exists raw._load_log (
-        source varchar, dt date, fingerprint varchar, files integer, rows_in bigint,
-        loaded bigint, quarantined bigint, loaded_at timestamp, primary key (source, dt))""")
+    con.execute(f"create table if not exists raw._load_log ({LOAD_LOG_DDL})")
+    con.execute(f"create table if not exists raw._file_ledger ({LEDGER_DDL})")
 
 
-def loaded_fingerprints(con: duckdb.DuckDBPyConnection, source: str) -> dict[date, str]:
-    rows = con.execute("select dt, fingerprint from raw._load_log where source = ?", [source]).fetchall()
-    return {dt: fp for dt, fp in rows}
+# --- what needs loading -------------------------------------------------------------------------
+
+def _known_state(con: duckdb.DuckDBPyConnection | None, source: str
+                 ) -> tuple[dict[date, str], dict[str, tuple[FileStat, str]]]:
+    """Partition fingerprints and per-file (stat, content hash) from the last loads of a source."""
+    if con is None or not con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' "
+                                      "and table_name = '_file_ledger'").fetchone()[0]:
+        return {}, {}
+    partitions = dict(con.execute("select dt, fingerprint from raw._load_log where source = ?", [source]).fetchall())
+    files = {name: (FileStat(size, mtime, ctime, inode), sha)
+             for name, size, mtime, ctime, inode, sha in con.execute(
+                 "select file, size, mtime_ns, ctime_ns, inode, sha256 from raw._file_ledger where source = ?",
+                 [source]).fetchall()}
+    return partitions, files
 
 
-def _record_table(source: str, file_index: int, decoded: DecodedFile, stats: FileStats) -> pa.Table:
-    """Arrow table of the decodable records of a file (all text), ready for the SQL rules."""
+def pending_partitions(con: duckdb.DuckDBPyConnection | None, landing: Landing, source: str,
+                       days: set[date] | None = None, reload_unchanged: bool = False) -> list[Partition]:
+    """Partitions of `source` (within `days`, if given) whose content differs from what was loaded,
+    plus loaded partitions whose folder vanished (they are emptied). The one place change detection lives."""
+    known, known_files = _known_state(con, source)
+    present = landing.partitions.get(source, {})
+    candidates = [p for dt, p in present.items() if days is None or dt in days]
+    hash_files(candidates, known_files)
+    pending = [p for p in candidates if reload_unchanged or known.get(p.dt) != p.fingerprint()]
+    pending += [Partition(source, dt, []) for dt in known
+                if dt not in present and (days is None or dt in days)]
+    return sorted(pending, key=lambda p: p.dt)
+
+
+def changed_days(con: duckdb.DuckDBPyConnection | None, landing: Landing, sources: tuple[str, ...] = SOURCES) -> list[date]:
+    return sorted({p.dt for s in sources for p in pending_partitions(con, landing, s)})
+
+
+# --- reading files ------------------------------------------------------------------------------
+
+@dataclass
+class _Batch:
+    """The records of a batch of files, as Arrow tables DuckDB reads without copying."""
+
+    source: str
+    file_names: list[str] = field(default_factory=list)
+    file_paths: list[Path] = field(default_factory=list)
+    file_days: list[date] = field(default_factory=list)
+    stats: list[FileStats] = field(default_factory=list)
+    contents: list[str] = field(default_factory=list)  # whole files decoded in one go (JSONL happy path)
+    content_index: list[int] = field(default_factory=list)
+    line_tables: list[pa.Table] = field(default_factory=list)  # pre-split records (CSV, fallback JSONL)
+    rejected: list[tuple[int, Rejected]] = field(default_factory=list)
+
+
+def _read_file(path: Path) -> bytes:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)  # a link swapped in after the scan is refused
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
+
+
+def _add_file(batch: _Batch, index: int, path: Path) -> None:
+    data = _read_file(path)
+    if batch.source in rules.CSV_COLUMNS:
+        decoded = decode_csv(data)
+        stats = batch.stats[index]
+        stats.encoding = decoded.encoding
+        batch.line_tables.append(_csv_table(batch.source, index, decoded, stats))
+        batch.rejected += [(index, r) for r in decoded.rejected]
+        return
+    if data.startswith(UTF8_BOM):
+        data = data[len(UTF8_BOM):]
+    try:
+        batch.contents.append(data.decode("utf-8"))
+        batch.content_index.append(index)
+    except UnicodeDecodeError:
+        decoded = decode_jsonl_lines(data)
+        batch.line_tables.append(pa.table({
+            "file_index": pa.array([index] * len(decoded.lines), pa.int32()),
+            "line": pa.array(decoded.lines, pa.int64()),
+            "text": pa.array(decoded.texts, pa.string()),
+        }))
+        batch.rejected += [(index, r) for r in decoded.rejected]
+
+
+def _csv_table(source: str, file_index: int, decoded: DecodedFile, stats: FileStats) -> pa.Table:
+    """Arrow table of the decodable records of a CSV file (all text), ready for the SQL rules."""
+    header = decoded.header or []
+    position = {name: i for i, name in enumerate(header)}
+    stats.extra_columns = [h for h in header if h not in rules.CSV_COLUMNS[source]]
+    missing = [c for c in rules.CSV_REQUIRED_COLUMNS[source] if c not in position]
+    problem: list[str | None] = []
+    for row in decoded.rows:
+        if missing:
+            problem.append("header lacks required column(s): " + ", ".join(missing))
+        elif len(row) != len(header):
+            problem.append(f"expected {len(header)} fields as in the header, got {len(row)}")
+        else:
+            problem.append(None)
     n = len(decoded.lines)
     columns: dict[str, pa.Array] = {
         "file_index": pa.array([file_index] * n, pa.int32()),
         "line": pa.array(decoded.lines, pa.int64()),
         "text": pa.array(decoded.texts, pa.string()),
+        "csv_problem": pa.array(problem, pa.string()),
     }
-    if source in rules.CSV_COLUMNS:
-        header = decoded.header or []
-        position = {name: i for i, name in enumerate(header)}
-        stats.extra_columns = [h for h in header if h not in rules.CSV_COLUMNS[source]]
-        missing = [c for c in rules.CSV_REQUIRED_COLUMNS[source] if c not in position]
-        problem: list[str | None] = []
-        for row in decoded.rows:
-            if missing:
-                problem.append("header lacks required column(s): " + ", ".join(missing))
-            elif len(row) != len(header):
-                problem.append(f"expected {len(header)} fields as in the header, got {len(row)}")
-            else:
-                problem.append(None)
-        columns["csv_problem"] = pa.array(problem, pa.string())
-        for name in rules.CSV_COLUMNS[source]:
-            i = position.get(name)
-            columns[name] = pa.array(
-                [row[i] if i is not None and i < len(row) else None for row in decoded.rows], pa.string())
+    for name in rules.CSV_COLUMNS[source]:
+        i = position.get(name)
+        columns[name] = pa.array([row[i] if i is not None and i < len(row) else None for row in decoded.rows], pa.string())
     return pa.table(columns)
 
 
-def _check_sql(source: str, dt: date) -> tuple[str, list[str]]:
-    spec = rules.RULES[source](dt)
+# --- checking and writing -----------------------------------------------------------------------
+
+BLANK = r"[ \t\n\x0b\x0c\r]*"  # what Python's bytes.strip() removes: such a line is no record
+
+
+def _records_sql(batch: _Batch) -> str:
+    """One relation `(file_index, line, text[, csv columns])` of every non-blank record of the batch."""
+    parts = []
+    if batch.contents:
+        # Split whole files into lines in DuckDB; drop one trailing CR (CRLF files) per line.
+        parts.append(f"""
+            select file_index, line,
+                   case when ends_with(piece, chr(13)) then left(piece, length(piece) - 1) else piece end as text
+            from (select file_index, unnest(range(1, len(pieces) + 1)) as line, unnest(pieces) as piece
+                  from (select file_index, string_split(content, chr(10)) as pieces from contents))""")
+    if batch.line_tables:
+        parts.append("select * from lines")
+    union = "\nunion all by name\n".join(parts)
+    return f"select * from ({union}) where not regexp_full_match(text, '{BLANK}')"
+
+
+def _check_sql(source: str) -> tuple[str, list[str]]:
+    """Records with their reason (NULL when loadable) and the raw table's columns as `out_<name>`."""
+    spec = rules.RULES[source]("_dt")
     is_csv = source in rules.CSV_COLUMNS
-    rule_list = ([("csv_problem is not null", "csv_problem")] if is_csv else []) + spec.rules
-    reason = rules.reason_expression(rule_list)
+    too_large = (f"strlen(text) > {MAX_RECORD_BYTES}",
+                 f"'record too large: ' || strlen(text) || ' bytes > {MAX_RECORD_BYTES}'")
+    rule_list = [too_large] + ([("csv_problem is not null", "csv_problem")] if is_csv else []) + spec.rules
+    column_names = list(spec.columns)
+    expressions = [cond for cond, _ in rule_list] + [reason for _, reason in rule_list] + list(spec.columns.values())
+    if not is_csv:
+        expressions, lists = rules.hoist_json_paths(expressions)
+        expressions = [re.sub(r"\b([tkvf])\[(\d+)\]", r"\1_\2", e) for e in expressions]
+    n = len(rule_list)
+    hoisted_rules = list(zip(expressions[:n], expressions[n:2 * n]))
+    column_exprs = dict(zip(column_names, expressions[2 * n:]))
+    reason = rules.reason_expression(hoisted_rules)
     # Columns are extracted only for rows without a reason, so casts never fail on bad rows.
     cols = ",\n".join(f'case when reason is null then {expr} end as "out_{name.strip(chr(34))}"'
-                       for name, expr in spec.columns.items())
-    parsed = "records" if is_csv else "(select *, case when json_valid(text) then text::json end as j from records)"
+                      for name, expr in column_exprs.items())
+    if is_csv:
+        parsed = "records"
+    else:
+        # Unpack the lists into plain columns (t_1, v_2 …): the rules then compare scalars.
+        unpacked = ", ".join(f"{name}[{i}] as {name}_{i}" for name, (_, n) in lists.items() for i in range(1, n + 1))
+        hoisted = ", ".join(f"{sql} as {name}" for name, (sql, _) in lists.items())
+        parsed = f"""(select * exclude ({', '.join(lists)}), {unpacked} from (select *, {hoisted} from (
+                        select *, case when strlen(text) <= {MAX_RECORD_BYTES} and json_valid(text) then text::json end as j
+                        from records)))"""
+    hoisted_columns = "" if is_csv else ", j, " + ", ".join(
+        f"{name}_{i}" for name, (_, n) in lists.items() for i in range(1, n + 1))
     sql = f"""
-        select * exclude (reason), reason from (
+        select * exclude (reason{hoisted_columns}), reason from (
             select *, {cols}
             from (select *, {reason} as reason from {parsed})
         )"""
-    return sql, list(spec.columns)
+    return sql, column_names
 
 
-def load_partition(con: duckdb.DuckDBPyConnection, source: str, dt: date, files: list[Path],
-                   landing_dir: Path) -> PartitionStats:
-    """Replace partition `dt` of `source` in raw with what its files hold now."""
-    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    file_stats: list[FileStats] = []
-    tables: list[pa.Table] = []
-    rejected: list[tuple[int, Rejected]] = []
-    for index, path in enumerate(files):
-        decoded = decode_csv(path) if source in rules.CSV_COLUMNS else decode_jsonl(path)
-        stats = FileStats(file=_relative(path, landing_dir), encoding=decoded.encoding,
-                          rows_in=len(decoded.lines) + len(decoded.rejected))
-        file_stats.append(stats)
-        tables.append(_record_table(source, index, decoded, stats))
-        rejected += [(index, r) for r in decoded.rejected]
-
-    file_names = [s.file for s in file_stats]
-    con.execute("begin transaction")
-    try:
-        con.execute(f"delete from raw.{source} where _dt = ?", [dt])
-        con.execute("delete from raw.quarantine where source = ? and _dt = ?", [source, dt])
-        if tables and sum(t.num_rows for t in tables):
-            records = pa.concat_tables(tables)  # noqa: F841 — read by DuckDB's replacement scan
-            sql, columns = _check_sql(source, dt)
-            con.execute(f"create or replace temp table checked as {sql}")
-            _quarantine_partition_duplicates(con, source)
-            names = ", ".join(["_dt", "_file", "_line", "_loaded_at"] + columns)
-            con.execute("create or replace temp table file_names as select unnest(?) as name, "
-                        "generate_subscripts(?, 1) - 1 as file_index", [file_names, file_names])
-            con.execute(f"""
-                insert into raw.{source} ({names})
-                select ?::date, f.name, c.line, ?::timestamp, {", ".join('c."out_' + c.strip('"') + '"' for c in columns)}
-                from checked c join file_names f using (file_index)
-                where c.reason is null
-                order by c.file_index, c.line""", [dt, loaded_at])
-            con.execute("""
-                insert into raw.quarantine (source, file, line, reason, raw_text, loaded_at, _dt)
-                select ?, f.name, c.line, c.reason, c.text, ?::timestamp, ?::date
-                from checked c join file_names f using (file_index)
-                where c.reason is not null
-                order by c.file_index, c.line""", [source, loaded_at, dt])
-            counts = dict(con.execute("""select file_index, count(*) filter (where reason is null)
-                                          from checked group by file_index""").fetchall())
-            for index, stats in enumerate(file_stats):
-                stats.loaded = counts.get(index, 0)
-        if rejected:
-            con.executemany(
-                "insert into raw.quarantine values (?, ?, ?, ?, ?, ?::timestamp, ?::date)",
-                [[source, file_names[i], r.line, r.reason, r.raw_text, loaded_at, dt] for i, r in rejected])
-        for stats in file_stats:
-            stats.quarantined = stats.rows_in - stats.loaded
-        result = PartitionStats(source, dt, file_stats, fingerprint(files))
-        con.execute("delete from raw._load_log where source = ? and dt = ?", [source, dt])
-        con.execute("insert into raw._load_log values (?, ?, ?, ?, ?, ?, ?, ?::timestamp)",
-                    [source, dt, result.fingerprint, len(files), result.rows_in, result.loaded,
-                     result.quarantined, loaded_at])
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-    return result
+def _clip_sql(text: str) -> str:
+    return (f"case when length({text}) > {MAX_RAW_TEXT_CHARS} then left({text}, {MAX_RAW_TEXT_CHARS}) "
+            f"|| '... [truncated, ' || length({text}) || ' characters in all]' else {text} end")
 
 
 def _quarantine_partition_duplicates(con: duckdb.DuckDBPyConnection, source: str) -> None:
@@ -221,19 +268,140 @@ def _quarantine_partition_duplicates(con: duckdb.DuckDBPyConnection, source: str
         update checked set reason = '{what} in this partition (kept: ' || w.kept || ')'
         from (
             select file_index, line,
-                   first_value('file ' || (file_index + 1) || ' line ' || line) over by_key as kept,
+                   first_value('file ' || (file_index - first_file + 1) || ' line ' || line) over by_key as kept,
                    row_number() over by_key as copy
-            from checked where reason is null
-            window by_key as (partition by {key} order by {order})
+            from checked join partition_first_file using (_dt) where reason is null
+            window by_key as (partition by _dt, {key} order by {order})
         ) w
         where checked.file_index = w.file_index and checked.line = w.line and w.copy > 1""")
 
 
-def _relative(path: Path, root: Path) -> str:
+def _load_batch(con: duckdb.DuckDBPyConnection, source: str, parts: list[Partition], loaded_at: datetime) -> list[PartitionStats]:
+    batch = _Batch(source)
+    for part in parts:
+        for f in part.files:
+            batch.file_names.append(f.name)
+            batch.file_paths.append(f.path)
+            batch.file_days.append(part.dt)
+            batch.stats.append(FileStats(file=f.name, encoding="utf-8"))
+    for index, path in enumerate(batch.file_paths):
+        _add_file(batch, index, path)
+
+    days = [p.dt for p in parts]
+    con.execute("begin transaction")
     try:
-        return str(path.resolve().relative_to(Path(root).resolve()))
-    except ValueError:
-        return str(path)
+        con.execute(f"delete from raw.{source} where _dt in (select unnest(?::date[]))", [days])
+        con.execute("delete from raw.quarantine where source = ? and _dt in (select unnest(?::date[]))", [source, days])
+        con.execute("delete from raw._file_ledger where source = ? and dt in (select unnest(?::date[]))", [source, days])
+        con.execute("delete from raw._load_log where source = ? and dt in (select unnest(?::date[]))", [source, days])
+        con.register("file_names", pa.table({
+            "file_index": pa.array(range(len(batch.file_names)), pa.int32()),
+            "_file": pa.array(batch.file_names, pa.string()),
+            "_dt": pa.array(batch.file_days, pa.date32()),
+        }))
+        counts: dict[int, tuple[int, int]] = {}
+        if batch.contents or batch.line_tables:
+            if batch.contents:
+                con.register("contents", pa.table({"file_index": pa.array(batch.content_index, pa.int32()),
+                                                   "content": pa.array(batch.contents, pa.large_string())}))
+            if batch.line_tables:
+                con.register("lines", pa.concat_tables(batch.line_tables, promote_options="default"))
+            con.execute(f"""create or replace temp table records as
+                            select r.*, n._dt from ({_records_sql(batch)}) r join file_names n using (file_index)""")
+            batch.contents.clear()  # the text now lives in DuckDB
+            sql, columns = _check_sql(source)
+            con.execute(f"create or replace temp table checked as {sql}")
+            con.execute("create or replace temp table partition_first_file as "
+                        "select _dt, min(file_index) as first_file from file_names group by _dt")
+            _quarantine_partition_duplicates(con, source)
+            names = ", ".join(["_dt", "_file", "_line", "_loaded_at"] + columns)
+            outs = ", ".join('c."out_' + c.strip('"') + '"' for c in columns)
+            con.execute(f"""
+                insert into raw.{source} ({names})
+                select c._dt, f._file, c.line, ?::timestamp, {outs}
+                from checked c join file_names f using (file_index)
+                where c.reason is null
+                order by c.file_index, c.line""", [loaded_at])
+            con.execute(f"""
+                insert into raw.quarantine (source, file, line, reason, raw_text, loaded_at, _dt)
+                select ?, f._file, c.line, c.reason, {_clip_sql('c.text')}, ?::timestamp, c._dt
+                from checked c join file_names f using (file_index)
+                where c.reason is not null
+                order by c.file_index, c.line""", [source, loaded_at])
+            counts = {i: (n, ok) for i, n, ok in con.execute(
+                "select file_index, count(*), count(*) filter (where reason is null) from checked group by all").fetchall()}
+            con.execute("drop table records; drop table checked")
+            for view in ("contents", "lines"):
+                if view == "contents" and batch.content_index or view == "lines" and batch.line_tables:
+                    con.unregister(view)
+        if batch.rejected:
+            con.executemany(
+                "insert into raw.quarantine values (?, ?, ?, ?, ?, ?::timestamp, ?::date)",
+                [[source, batch.file_names[i], r.line, r.reason, r.raw_text, loaded_at, batch.file_days[i]]
+                 for i, r in batch.rejected])
+        rejected_per_file: dict[int, int] = {}
+        for i, _ in batch.rejected:
+            rejected_per_file[i] = rejected_per_file.get(i, 0) + 1
+        for i, stats in enumerate(batch.stats):
+            seen, ok = counts.get(i, (0, 0))
+            stats.rows_in = seen + rejected_per_file.get(i, 0)
+            stats.loaded = ok
+            stats.quarantined = stats.rows_in - stats.loaded
+        results = _record_ledger(con, source, parts, batch, loaded_at)
+        con.unregister("file_names")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return results
+
+
+def _record_ledger(con: duckdb.DuckDBPyConnection, source: str, parts: list[Partition], batch: _Batch,
+                   loaded_at: datetime) -> list[PartitionStats]:
+    by_name = {s.file: s for s in batch.stats}
+    results: list[PartitionStats] = []
+    ledger_rows = []
+    for part in parts:
+        stats = [by_name[f.name] for f in part.files]
+        result = PartitionStats(source, part.dt, stats, part.fingerprint())
+        results.append(result)
+        for f, s in zip(part.files, stats):
+            ledger_rows.append([source, part.dt, f.name, f.stat.size, f.stat.mtime_ns, f.stat.ctime_ns, f.stat.inode,
+                                f.sha256, s.encoding, s.rows_in, s.loaded, s.quarantined, 0, loaded_at])
+    if ledger_rows:
+        con.executemany("insert into raw._file_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::timestamp)",
+                        ledger_rows)
+    con.executemany("insert into raw._load_log values (?, ?, ?, ?, ?, ?, ?, ?::timestamp)",
+                    [[r.source, r.dt, r.fingerprint, len(r.files), r.rows_in, r.loaded, r.quarantined, loaded_at]
+                     for r in results])
+    return results
+
+
+def _batches(parts: list[Partition]) -> list[list[Partition]]:
+    """Consecutive partitions grouped to about BATCH_BYTES of files each (a partition is never split)."""
+    out: list[list[Partition]] = []
+    size = 0
+    for part in parts:
+        part_size = sum(f.stat.size for f in part.files)
+        if not out or size + part_size > BATCH_BYTES:
+            out.append([])
+            size = 0
+        out[-1].append(part)
+        size += part_size
+    return out
+
+
+def load_partitions(con: duckdb.DuckDBPyConnection, source: str, parts: list[Partition]) -> list[PartitionStats]:
+    """Replace the given partitions of `source` in raw with what their files hold now."""
+    ensure_raw_schema(con)
+    for part in parts:
+        if any(f.sha256 is None for f in part.files):
+            hash_files([part], {})
+    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    results: list[PartitionStats] = []
+    for batch in _batches(parts):
+        results += _load_batch(con, source, batch, loaded_at)
+    return results
 
 
 def stats_metadata(parts: list[PartitionStats]) -> dict[str, object]:
@@ -248,14 +416,11 @@ def stats_metadata(parts: list[PartitionStats]) -> dict[str, object]:
 
 
 def load_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path, only_changed: bool = True,
-                 sources: tuple[str, ...] = tuple(RAW_TABLES)) -> list[PartitionStats]:
+                 sources: tuple[str, ...] = SOURCES) -> list[PartitionStats]:
     """Load every (or every new or changed) partition of every source found under landing_dir."""
     ensure_raw_schema(con)
+    landing = scan(Path(landing_dir), sources)
     results: list[PartitionStats] = []
     for source in sources:
-        known = loaded_fingerprints(con, source) if only_changed else {}
-        for dt, files in discover_partitions(landing_dir, source).items():
-            if only_changed and known.get(dt) == fingerprint(files):
-                continue
-            results.append(load_partition(con, source, dt, files, landing_dir))
+        results += load_partitions(con, source, pending_partitions(con, landing, source, reload_unchanged=not only_changed))
     return results

@@ -9,8 +9,8 @@ declarative place makes the reasons precise and the loader generic.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date, timedelta
 
 from .schema import (
     CHANNELS,
@@ -56,15 +56,14 @@ def optional_id(path: str, label: str) -> list[tuple[str, str]]:
     ]
 
 
-def epoch_rules(path: str, label: str, unit: str, dt: date, required: bool = True) -> list[tuple[str, str]]:
+def epoch_rules(path: str, label: str, unit: str, dt: str, required: bool = True) -> list[tuple[str, str]]:
     """An integer epoch timestamp inside [2010-01-01, partition day + MAX_DAYS_AFTER_PARTITION].
 
     A value in the wrong unit lands far outside the range, so the reason names the likely mix-up.
     """
     per_second = 1000 if unit == "ms" else 1
     low = f"epoch(timestamp '{MIN_TIMESTAMP}')::bigint * {per_second}"
-    high_day = dt + timedelta(days=MAX_DAYS_AFTER_PARTITION)
-    high = f"epoch(timestamp '{high_day.isoformat()}')::bigint * {per_second}"
+    high = f"epoch({latest_day(dt)}::timestamp)::bigint * {per_second}"
     other = "seconds" if unit == "ms" else "milliseconds"
     wanted = "milliseconds" if unit == "ms" else "seconds"
     value = f"(j->>'{path}')::bigint"
@@ -91,22 +90,36 @@ def list_rule(list_path: str, element_ok: str, reason: str) -> tuple[str, str]:
             _q(reason))
 
 
-def epoch_ok(expr: str, unit: str, dt: date) -> str:
+def epoch_ok(expr: str, unit: str, dt: str) -> str:
     per_second = 1000 if unit == "ms" else 1
-    high_day = dt + timedelta(days=MAX_DAYS_AFTER_PARTITION)
     expr = f"({expr})"  # DuckDB's -> binds looser than :: and comparisons
     return (f"(json_type({expr}) in {INTEGER_TYPES} and {expr}::bigint between "
             f"epoch(timestamp '{MIN_TIMESTAMP}')::bigint * {per_second} and "
-            f"epoch(timestamp '{high_day.isoformat()}')::bigint * {per_second})")
+            f"epoch({latest_day(dt)}::timestamp)::bigint * {per_second})")
+
+
+def latest_day(dt: str) -> str:
+    """The latest sane day of a record, as SQL: its partition day (a SQL expression) plus the allowance."""
+    return f"(({dt}) + {MAX_DAYS_AFTER_PARTITION})"
+
+
+def repeated_key_rule(path: str = "$") -> tuple[str, str]:
+    """A JSON object with a repeated key is ambiguous (parsers disagree on which value wins)."""
+    keys = f"json_keys(j->'{path}')"
+    where = "" if path == "$" else f" in {path[2:]}"
+    return (f"list_unique({keys}) <> len({keys})",
+            f"'ambiguous JSON: repeated key \"' || list_filter({keys}, lambda key, pos: list_position({keys}, key) < pos)[1]"
+            f" || '\"{where}'")
 
 
 OBJECT_RULES = [
     ("j is null", "'malformed JSON (not parseable)'"),
     ("json_type(j) <> 'OBJECT'", "'not a JSON object: ' || lower(json_type(j))"),
+    repeated_key_rule(),
 ]
 
 
-def tracking(dt: date) -> SourceRules:
+def tracking(dt: str) -> SourceRules:
     return SourceRules(
         columns={
             "event_id": "j->>'$.event_id'",
@@ -125,6 +138,8 @@ def tracking(dt: date) -> SourceRules:
         + [
             ("json_type(j, '$.identities') not in ('OBJECT', 'NULL')", "'wrong type: identities must be an object'"),
             ("json_type(j, '$.properties') is distinct from 'OBJECT'", "'missing required object properties'"),
+            repeated_key_rule("$.identities"),
+            repeated_key_rule("$.properties"),
             ("coalesce(trim(j->>'$.properties.channel'), '') = ''", "'missing required field properties.channel'"),
             (f"(j->>'$.properties.channel') not in {sql_list(CHANNELS)}",
              "'unknown channel \"' || (j->>'$.properties.channel') || '\"'"),
@@ -138,7 +153,7 @@ def tracking(dt: date) -> SourceRules:
     )
 
 
-def wecom_contacts(dt: date) -> SourceRules:
+def wecom_contacts(dt: str) -> SourceRules:
     return SourceRules(
         columns={
             "external_userid": "j->>'$.external_contact.external_userid'",
@@ -148,7 +163,8 @@ def wecom_contacts(dt: date) -> SourceRules:
         rules=OBJECT_RULES
         + [("json_type(j, '$.errcode') in ('BIGINT', 'UBIGINT') and (j->>'$.errcode')::bigint <> 0",
             "'API error response: errcode ' || (j->>'$.errcode') || ' ' || coalesce(j->>'$.errmsg', '')"),
-           ("json_type(j, '$.external_contact') is distinct from 'OBJECT'", "'missing required object external_contact'")]
+           ("json_type(j, '$.external_contact') is distinct from 'OBJECT'", "'missing required object external_contact'"),
+           repeated_key_rule("$.external_contact")]
         + required_id("$.external_contact.external_userid", "external_contact.external_userid")
         + optional_id("$.external_contact.unionid", "external_contact.unionid")
         + [("json_type(j, '$.follow_user') not in ('ARRAY', 'NULL')", "'wrong type: follow_user must be an array'"),
@@ -158,7 +174,7 @@ def wecom_contacts(dt: date) -> SourceRules:
     )
 
 
-def wecom_groups(dt: date) -> SourceRules:
+def wecom_groups(dt: str) -> SourceRules:
     return SourceRules(
         columns={
             "chat_id": "j->>'$.group_chat.chat_id'",
@@ -169,7 +185,8 @@ def wecom_groups(dt: date) -> SourceRules:
         rules=OBJECT_RULES
         + [("json_type(j, '$.errcode') in ('BIGINT', 'UBIGINT') and (j->>'$.errcode')::bigint <> 0",
             "'API error response: errcode ' || (j->>'$.errcode') || ' ' || coalesce(j->>'$.errmsg', '')"),
-           ("json_type(j, '$.group_chat') is distinct from 'OBJECT'", "'missing required object group_chat'")]
+           ("json_type(j, '$.group_chat') is distinct from 'OBJECT'", "'missing required object group_chat'"),
+           repeated_key_rule("$.group_chat")]
         + required_id("$.group_chat.chat_id", "group_chat.chat_id")
         + epoch_rules("$.group_chat.create_time", "group_chat.create_time", "s", dt)
         + [("json_type(j, '$.group_chat.member_list') not in ('ARRAY', 'NULL')", "'wrong type: member_list must be an array'"),
@@ -180,7 +197,7 @@ def wecom_groups(dt: date) -> SourceRules:
     )
 
 
-def wecom_messages(dt: date) -> SourceRules:
+def wecom_messages(dt: str) -> SourceRules:
     return SourceRules(
         columns={
             "msgid": "j->>'$.msgid'",
@@ -204,7 +221,7 @@ def wecom_messages(dt: date) -> SourceRules:
     )
 
 
-def oa_followers(dt: date) -> SourceRules:
+def oa_followers(dt: str) -> SourceRules:
     return SourceRules(
         columns={
             "openid": "j->>'$.openid'",
@@ -248,8 +265,7 @@ def _money(col: str) -> str:
     return f"try_cast(coalesce(nullif(trim({col}), ''), '0') as decimal(18,2))"
 
 
-def _ts_rules(col: str, dt: date, required: bool) -> list[tuple[str, str]]:
-    high = dt + timedelta(days=MAX_DAYS_AFTER_PARTITION)
+def _ts_rules(col: str, dt: str, required: bool) -> list[tuple[str, str]]:
     rules = []
     if required:
         rules.append((f"coalesce(trim({col}), '') = ''", _q(f"missing required field {col}")))
@@ -257,7 +273,7 @@ def _ts_rules(col: str, dt: date, required: bool) -> list[tuple[str, str]]:
         (f"coalesce(trim({col}), '') <> '' and {_ts(col)} is null",
          _q(f"wrong type: {col} must be YYYY-MM-DD HH:MM:SS, got '") + f" || {col} || ''''"),
         (f"{_ts(col)} < timestamp '{MIN_TIMESTAMP}'", _q(f"{col} ") + f" || {col} || " + _q(f" is before {MIN_TIMESTAMP}")),
-        (f"{_ts(col)} > timestamp '{high.isoformat()}'",
+        (f"{_ts(col)} > {latest_day(dt)}::timestamp",
          _q(f"{col} ") + f" || {col} || " + _q(f" is more than {MAX_DAYS_AFTER_PARTITION} days after the partition day")),
     ]
     return rules
@@ -268,7 +284,7 @@ def _money_rules(col: str) -> list[tuple[str, str]]:
             (f"{_money(col)} < 0", _q(f"negative {col} ") + f" || {col}")]
 
 
-def orders(dt: date) -> SourceRules:
+def orders(dt: str) -> SourceRules:
     return SourceRules(
         columns={
             "order_no": "trim(order_no)",
@@ -308,7 +324,7 @@ def orders(dt: date) -> SourceRules:
     )
 
 
-def campaign_costs(dt: date) -> SourceRules:
+def campaign_costs(partition_day: str) -> SourceRules:
     return SourceRules(
         columns={
             "dt": "try_cast(trim(dt) as date)",
@@ -319,7 +335,7 @@ def campaign_costs(dt: date) -> SourceRules:
         rules=[
             ("try_cast(trim(dt) as date) is null", "'wrong type: dt must be YYYY-MM-DD, got ''' || coalesce(dt, '') || ''''"),
             (f"try_cast(trim(dt) as date) < date '{MIN_TIMESTAMP}' or try_cast(trim(dt) as date) > "
-             f"date '{dt + timedelta(days=MAX_DAYS_AFTER_PARTITION)}'", "'dt ' || dt || ' outside the sane range'"),
+             f"{latest_day(partition_day)}", "'dt ' || dt || ' outside the sane range'"),
             ("coalesce(trim(campaign_id), '') = ''", "'missing required field campaign_id'"),
             ("coalesce(trim(channel), '') = ''", "'missing required field channel'"),
             (f"trim(channel) not in {sql_list(CHANNELS)}", "'unknown channel \"' || channel || '\"'"),
@@ -340,10 +356,45 @@ RULES = {
 }
 CSV_COLUMNS = {"orders": ORDER_COLUMNS, "campaign_costs": CAMPAIGN_COST_COLUMNS}
 CSV_REQUIRED_COLUMNS = {"orders": ORDER_REQUIRED_COLUMNS, "campaign_costs": CAMPAIGN_COST_COLUMNS}
-# Within one partition a key may appear once; later copies are quarantined (DESIGN: msgid, order_no).
-PARTITION_UNIQUE_KEY = {"wecom_messages": "msgid"}
 
 
 def reason_expression(rules: list[tuple[str, str]]) -> str:
     whens = "\n".join(f"        when coalesce({cond}, false) then {reason}" for cond, reason in rules)
     return f"case\n{whens}\n    end"
+
+
+# (list name, function applied to the parsed record with all paths at once, pattern of single-path uses)
+_HOISTED = (
+    ("t", "json_type", re.compile(r"json_type\(j, '(\$[^']*)'\)")),
+    ("k", "json_keys", re.compile(r"json_keys\(j->'(\$[^']*)'\)")),
+    ("v", "json_extract_string", re.compile(r"\bj->>'(\$[^']*)'")),
+    ("f", "json_extract", re.compile(r"\bj->'(\$[^']*)'")),
+)
+
+
+def hoist_json_paths(expressions: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Rewrite expressions over the parsed record `j` to read lists computed once per record.
+
+    DuckDB parses a JSON document again for every path it reads; a source's rules read 20–40
+    paths, so each kind of access (type, keys, string value, JSON fragment) is done once per record
+    for all its paths, with DuckDB's multi-path functions (`json_type(j, [paths])` …), and the rules
+    index the resulting lists. Semantics are unchanged: element i is what the single-path call
+    returns (NULL where the path is absent). Returns the rewritten expressions and, per list name,
+    the SQL that computes it and its length.
+    """
+    paths: dict[str, list[str]] = {name: [] for name, _, _ in _HOISTED}
+
+    def index(name: str, path: str) -> int:
+        if path not in paths[name]:
+            paths[name].append(path)
+        return paths[name].index(path) + 1
+
+    out = []
+    for expr in expressions:
+        expr = expr.replace("json_keys(j)", "json_keys(j->'$')")
+        for name, _, pattern in _HOISTED:
+            expr = pattern.sub(lambda m, name=name: f"{name}[{index(name, m.group(1))}]", expr)
+        out.append(expr)
+    lists = {name: (f"{function}(j, [" + ", ".join(f"'{p}'" for p in paths[name]) + "])", len(paths[name]))
+             for name, function, _ in _HOISTED if paths[name]}
+    return out, lists
