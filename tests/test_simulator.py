@@ -1,11 +1,15 @@
 """Tests of the landing-data simulator: determinism, the landing contract (DESIGN §3),
-identity stitchability (§4) and the consistency of the ground truth."""
+identity stitchability (§4) and the consistency of the ground truth.
+
+Every check runs on a one-block simulation and on one streamed in three member blocks (the
+way large scales run), so ids, groups, order numbers and the truth stay right across blocks."""
 
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
+import itertools
 import json
 import re
 from datetime import date, datetime, timedelta, timezone
@@ -14,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from siyu.landing.schema import CHANNELS, ORDER_PLATFORMS, ORDER_STATUSES, TRACKING_EVENTS
-from siyu.simulator import simulate
+from siyu.simulator import BLOCK_PERSON_DAYS, member_blocks, simulate
 
 SOURCES = ("tracking", "wecom_contacts", "wecom_groups", "wecom_messages", "oa_followers", "orders", "campaign_costs")
 ORDER_HEADER = ("order_no,status,created_at,paid_at,updated_at,buyer_phone,buyer_openid,buyer_appid,buyer_unionid,"
@@ -24,10 +28,18 @@ SMALL = dict(members=800, days=21, start=date(2026, 8, 1))
 SHANGHAI = timezone(timedelta(hours=8))
 
 
+BLOCKINGS = {"one_block": {}, "three_blocks": {"block_members": 300}}
+
+
+@pytest.fixture(scope="module", params=sorted(BLOCKINGS))
+def blocking(request) -> dict:
+    return BLOCKINGS[request.param]
+
+
 @pytest.fixture(scope="module")
-def run(tmp_path_factory) -> tuple[Path, dict]:
+def run(tmp_path_factory, blocking) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("landing")
-    return out, simulate(out, seed=7, progress=False, **SMALL)
+    return out, simulate(out, seed=7, progress=False, **SMALL, **blocking)
 
 
 def tree_digest(root: Path) -> str:
@@ -40,12 +52,34 @@ def tree_digest(root: Path) -> str:
     return h.hexdigest()
 
 
-def test_same_seed_is_byte_identical_and_other_seed_differs(run, tmp_path):
+def test_same_seed_is_byte_identical_and_other_seed_differs(run, blocking, tmp_path):
     root, _ = run
-    simulate(tmp_path / "again", seed=7, progress=False, **SMALL)
-    simulate(tmp_path / "other", seed=8, progress=False, **SMALL)
+    simulate(tmp_path / "again", seed=7, progress=False, **SMALL, **blocking)
+    simulate(tmp_path / "other", seed=8, progress=False, **SMALL, **blocking)
     assert tree_digest(root) == tree_digest(tmp_path / "again")
     assert tree_digest(root) != tree_digest(tmp_path / "other")
+
+
+def test_large_runs_stream_in_bounded_blocks():
+    """Scale L (1 M members x 30 days) is cut into blocks of at most BLOCK_PERSON_DAYS
+    person-days that cover every member once; small runs are one block."""
+    for members, days in ((1_000_000, 30), (100_000, 90), (123_457, 7)):
+        blocks = member_blocks(members, days)
+        assert [first for first, _ in blocks] == list(itertools.accumulate([0] + [n for _, n in blocks[:-1]]))
+        assert sum(n for _, n in blocks) == members
+        assert all(n * days <= BLOCK_PERSON_DAYS for _, n in blocks) and max(n for _, n in blocks) - min(n for _, n in blocks) <= 1
+    assert member_blocks(SMALL["members"], SMALL["days"]) == [(0, SMALL["members"])]
+    assert len(member_blocks(SMALL["members"], SMALL["days"], block_members=300)) == 3
+
+
+def test_truth_tables_cover_each_person_and_group_once(run):
+    root, summary = run
+    people = [r["person_id"] for r in csv.DictReader((root / "_truth" / "people.csv").open(encoding="utf-8"))]
+    assert people == sorted(set(people)) and len(people) == summary["people"]
+    funnel = [r["person_id"] for r in csv.DictReader((root / "_truth" / "funnel.csv").open(encoding="utf-8"))]
+    assert funnel == sorted(set(funnel)) and set(funnel) <= set(people)
+    groups = list(csv.DictReader((root / "_truth" / "groups.csv").open(encoding="utf-8")))
+    assert len({g["chat_id"] for g in groups}) == len({g["name"] for g in groups}) == len(groups) == summary["groups"]
 
 
 def test_every_source_has_every_partition(run):

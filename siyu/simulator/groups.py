@@ -14,7 +14,7 @@ import pandas as pd
 
 from .campaigns import Catalog
 from .config import DAY_MS, HOUR_MS, Calendar
-from .ids import tokens
+from .ids import Taken, tokens
 from .people import NEVER
 
 LIVELY_SHARE = 0.06
@@ -32,28 +32,34 @@ class Groups:
     snap_member: np.ndarray    # ... and membership row present at the end of that day
 
 
-def make_groups(rng: np.random.Generator, cal: Calendar, cat: Catalog, people: pd.DataFrame) -> Groups:
-    g = _make_group_table(rng, cal, cat, len(people))
+def make_groups(rng: np.random.Generator, cal: Calendar, cat: Catalog, people: pd.DataFrame, first: int = 0,
+                taken: Taken | None = None) -> Groups:
+    """The groups of one member block (numbered from `first`; the first block's first two
+    are the brand's established communities) and the memberships of that block's people:
+    groups never mix blocks."""
+    g = _make_group_table(rng, cal, cat, len(people), first, taken)
     m = _make_memberships(rng, cal, g, people)
     snap_day, snap_member = _explode_snapshots(cal, g, m)
     return Groups(g, m, snap_day, snap_member)
 
 
-def _make_group_table(rng: np.random.Generator, cal: Calendar, cat: Catalog, members: int) -> pd.DataFrame:
+def _make_group_table(rng: np.random.Generator, cal: Calendar, cat: Catalog, members: int, first: int,
+                      taken: Taken | None) -> pd.DataFrame:
     n = max(6, round(members * 0.011))
+    established = 2 if first == 0 else 0  # the brand starts with two established communities
     day = np.sort(rng.integers(0, cal.days, size=n))
-    day[:2] = 0  # the brand starts with two established communities
+    day[:established] = 0
     create_t = cal.day_start(day) + 10 * HOUR_MS + rng.integers(0, 11 * HOUR_MS, size=n)
     order = np.argsort(create_t, kind="stable")
     day, create_t = day[order], create_t[order]
     lively = rng.random(n) < LIVELY_SHARE
-    lively[:2] = True
+    lively[:established] = True
     life = rng.integers(14, 46, size=n)
     dissolve = ~lively & (rng.random(n) < 0.5)
     dissolve_day = np.where(dissolve & (day + life < cal.days), day + life, NEVER)
     g = pd.DataFrame({
-        "chat_id": tokens(rng, n, 22, "wr"),
-        "name": [f"{NAMES[i % len(NAMES)]}{i // len(NAMES) + 1}群" for i in range(n)],
+        "chat_id": tokens(rng, n, 22, "wr", taken=taken),
+        "name": [f"{NAMES[i % len(NAMES)]}{i // len(NAMES) + 1}群" for i in range(first, first + n)],
         "owner": rng.integers(0, len(cat.staff), size=n),
         "assistant": np.where(rng.random(n) < 0.4, rng.integers(0, len(cat.staff), size=n), -1),
         "create_t": create_t,
@@ -74,7 +80,7 @@ def _pick_group(rng: np.random.Generator, g: pd.DataFrame, t: np.ndarray) -> np.
     recent = lo + (rng.random(len(t)) * (hi - lo)).astype(np.int64)
     lively_idx = np.flatnonzero(g.lively.to_numpy())
     n_lively = np.searchsorted(ct[lively_idx], t)
-    lively = lively_idx[np.minimum((rng.random(len(t)) * n_lively).astype(np.int64), len(lively_idx) - 1)]
+    lively = np.append(lively_idx, -1)[np.minimum((rng.random(len(t)) * n_lively).astype(np.int64), len(lively_idx) - 1)]
     use_lively = ((rng.random(len(t)) < 0.3) | (hi == lo)) & (n_lively > 0)
     pick = np.where(use_lively, lively, np.where(hi > lo, recent, -1))
     alive = (pick >= 0) & (t < g.dissolve_t.to_numpy()[np.maximum(pick, 0)])

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .config import DAY_MS, HOUR_MS, MIN_MS, Calendar
 from .groups import Groups
-from .ids import tokens
+from .ids import Taken, _fresh_draws
 from .people import NEVER
 from .textpool import (BOT_TEXT, CONSULT_TEXTS, CONTACT_REPLIES, CONTACT_WELCOME, GROUP_WELCOME, LINK_TITLES,
                        MEMBER_TEXTS, WEAPP_PAGES)
@@ -30,12 +30,9 @@ class Messages:
     posts: pd.DataFrame  # staff link / mini-program posts in groups (drive group pushes)
 
 
-def unique_ids(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Random 63-bit ids, checked unique (rendered as hex in the files)."""
-    ids = rng.integers(1, 2**63 - 1, size=n, dtype=np.int64)
-    if len(np.unique(ids)) != n:
-        raise RuntimeError("id collision")
-    return ids
+def unique_ids(rng: np.random.Generator, n: int, taken: Taken | None = None) -> np.ndarray:
+    """Random 63-bit message ids, distinct from each other and from those in `taken`."""
+    return _fresh_draws(n, lambda k: rng.integers(1, 2**63 - 1, size=k, dtype=np.int64), lambda v: v, "msgid", taken)
 
 
 def _group_days(cal: Calendar, G: Groups) -> pd.DataFrame:
@@ -48,28 +45,30 @@ def _group_days(cal: Calendar, G: Groups) -> pd.DataFrame:
     return pd.DataFrame({"chat": chat, "day": day, "age": day - g.create_day.to_numpy()[chat]})
 
 
-def make_messages(rng: np.random.Generator, cal: Calendar, G: Groups, people: pd.DataFrame) -> Messages:
+def make_messages(rng: np.random.Generator, cal: Calendar, G: Groups, people: pd.DataFrame, bot_ids: np.ndarray,
+                  taken: Taken | None = None) -> Messages:
+    """Messages of one member block: its groups' chatter and posts, its people's 1:1 chats.
+    `bot_ids` are the brand's group bots (shared by all blocks)."""
+    taken = Taken() if taken is None else taken
     gd = _group_days(cal, G)
     member = _member_messages(rng, cal, G, gd, people)
     posts = _staff_posts(rng, cal, G, gd)
-    bots = _bot_messages(rng, cal, G, gd)
+    bots = _bot_messages(rng, cal, G, gd, bot_ids)
     direct = _direct_messages(rng, people)
     sends = pd.concat([member, posts, bots, direct], ignore_index=True)
     sends["to_staff"] = sends.to_staff.fillna(-1).astype(np.int64)
     sends["to_person"] = sends.to_person.fillna(-1).astype(np.int64)
     sends["bot_id"] = sends.bot_id.astype(object).where(sends.bot_id.notna(), None)
     sends = sends[sends.msgtime < cal.t_end]
-    sends["msg"] = unique_ids(rng, len(sends))
+    sends["msg"] = unique_ids(rng, len(sends), taken)
     # Members sometimes recall what they just sent.
     rec = sends[(sends.from_kind == "member") & (rng.random(len(sends)) < RECALL_RATE)].copy()
     rec["pre_msg"] = rec.msg
     rec["action"], rec["msgtype"] = "recall", "revoke"
     rec["msgtime"] = rec.msgtime + rng.integers(10_000, 120_000, size=len(rec))
     rec = rec[rec.msgtime < cal.t_end]
-    rec["msg"] = unique_ids(rng, len(rec)) ^ 1  # distinct stream from the sends
+    rec["msg"] = unique_ids(rng, len(rec), taken)  # distinct from the sends, registered after them
     msgs = pd.concat([sends.assign(action="send", pre_msg=0), rec], ignore_index=True)
-    if msgs.msg.duplicated().any():
-        raise RuntimeError("msgid collision")
     msgs = msgs.sort_values(["msgtime", "msg"], kind="stable").reset_index(drop=True)
     post_rows = msgs[msgs.msgtype.isin(["link", "weapp"]) & (msgs.from_kind == "staff") & (msgs.room >= 0)]
     return Messages(msgs, post_rows[["room", "msg", "msgtime", "from_idx", "msgtype", "url"]].reset_index(drop=True))
@@ -136,15 +135,17 @@ def _staff_posts(rng: np.random.Generator, cal: Calendar, G: Groups, gd: pd.Data
     })
 
 
-def _bot_messages(rng: np.random.Generator, cal: Calendar, G: Groups, gd: pd.DataFrame) -> pd.DataFrame:
-    """Rare group-bot notices (`wb…` senders) in lively groups."""
-    bots = tokens(rng, 3, 20, "wb")
-    hit = gd[G.groups.lively.to_numpy()[gd.chat.to_numpy()] & (rng.random(len(gd)) < 0.05)]
+def _bot_messages(rng: np.random.Generator, cal: Calendar, G: Groups, gd: pd.DataFrame, bots: np.ndarray) -> pd.DataFrame:
+    """Group-bot notices (`wb…` senders) in lively groups: the rules on the day the group
+    starts, then now and then."""
+    notice = (gd.age.to_numpy() == 0) | (rng.random(len(gd)) < 0.05)
+    hit = gd[G.groups.lively.to_numpy()[gd.chat.to_numpy()] & notice]
     n = len(hit)
     return pd.DataFrame({
         "from_kind": "bot", "from_idx": rng.integers(0, len(bots), size=n), "room": hit.chat.to_numpy(),
         "to_person": -1,
-        "msgtime": cal.day_start(hit.day.to_numpy()) + 9 * HOUR_MS + rng.integers(0, HOUR_MS, size=n),
+        "msgtime": np.where(hit.age.to_numpy() == 0, G.groups.create_t.to_numpy()[hit.chat.to_numpy()] + 2 * MIN_MS,
+                            cal.day_start(hit.day.to_numpy()) + 9 * HOUR_MS) + rng.integers(0, HOUR_MS, size=n),
         "msgtype": "text", "text": BOT_TEXT, "url": None, "title": None, "bot_id": bots[rng.integers(0, len(bots), size=n)],
     })
 

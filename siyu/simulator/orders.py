@@ -65,8 +65,10 @@ def _items(rng: np.random.Generator, big: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def make_orders(rng: np.random.Generator, cal: Calendar, cat: Catalog, p: pd.DataFrame, G: Groups,
-                phone_linked: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(export rows, one per order version; orders, one per order for the truth)."""
+                phone_linked: np.ndarray, numbers: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(export rows, one per order version; orders, one per order for the truth) of one
+    member block. `numbers[platform, day]` counts the order numbers earlier blocks used
+    (updated in place), so running numbers continue across blocks."""
     o = _intents(rng, cal, p)
     n = len(o)
     person = o.person.to_numpy()
@@ -80,7 +82,8 @@ def make_orders(rng: np.random.Generator, cal: Calendar, cat: Catalog, p: pd.Dat
     discount = np.where(rng.random(n) < 0.5, np.round(total * rng.uniform(0.03, 0.12, size=n) / 10) * 10, 0.0)
     o["total"], o["discount"], o["paid_amount"] = total, discount, total - discount
     day = cal.day_of(o.t.to_numpy())
-    o["order_no"] = _order_numbers(cal, o.platform.to_numpy(), day)
+    numbers = np.zeros((len(PLATFORMS), cal.days), dtype=np.int64) if numbers is None else numbers
+    o["order_no"] = _order_numbers(cal, plat, day, numbers)
 
     phone_str = phone_spelling(p.phone.iloc[person].reset_index(drop=True), phone_styles(rng, n)).to_numpy()
     mp, yz, st = plat == 0, plat == 1, plat == 2
@@ -103,11 +106,13 @@ def make_orders(rng: np.random.Generator, cal: Calendar, cat: Catalog, p: pd.Dat
     return rows, o.assign(shared_phone=shared)
 
 
-def _order_numbers(cal: Calendar, platform: np.ndarray, day: np.ndarray) -> np.ndarray:
+def _order_numbers(cal: Calendar, plat: np.ndarray, day: np.ndarray, numbers: np.ndarray) -> np.ndarray:
     """Platform prefix + yyyymmdd + 5-digit running number per platform and day."""
-    seq = pd.DataFrame({"pl": platform, "d": day}).groupby(["pl", "d"], sort=False).cumcount().to_numpy() + 1
+    seq = pd.DataFrame({"pl": plat, "d": day}).groupby(["pl", "d"], sort=False).cumcount().to_numpy() + 1
+    seq = seq + numbers[plat, day]
+    np.maximum.at(numbers, (plat, day), seq)
     ymd = np.array([f"{cal.date(d):%Y%m%d}" for d in range(cal.days)], dtype=object)
-    prefix = pd.Series(platform).map(PREFIX).to_numpy(dtype=object)
+    prefix = np.array([PREFIX[pl] for pl in PLATFORMS], dtype=object)[plat]
     return prefix + ymd[day] + np.char.zfill(seq.astype(str), 5).astype(object)
 
 

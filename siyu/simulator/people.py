@@ -12,7 +12,7 @@ import pandas as pd
 
 from .campaigns import ACQ_CHANNELS, Catalog
 from .config import DAY_MS, HOUR_MS, MIN_MS, TEST_PHONE, Calendar, time_of_day_ms
-from .ids import mobiles, tokens
+from .ids import Taken, mobiles, tokens
 from .textpool import SURNAMES
 
 NEVER = -1
@@ -30,17 +30,22 @@ def _maybe(rng: np.random.Generator, cond: np.ndarray, p: float | np.ndarray, at
     return np.where(hit, at, NEVER)
 
 
-def make_people(rng: np.random.Generator, n: int, cal: Calendar, cat: Catalog) -> pd.DataFrame:
-    """One row per person: identifiers, acquisition, and planned times of each step."""
-    idx = np.arange(n)
+def make_people(rng: np.random.Generator, n: int, cal: Calendar, cat: Catalog, first: int = 0,
+                taken: Taken | None = None) -> pd.DataFrame:
+    """One row per person: identifiers, acquisition, and planned times of each step.
+
+    Rows are people `first .. first + n - 1` of the run (a member block): `person_id` is
+    numbered from `first`, identifiers are distinct from those in `taken`."""
+    idx = first + np.arange(n)
+    taken = Taken() if taken is None else taken
     p = pd.DataFrame({"person_id": np.char.add("P", np.char.zfill(idx.astype(str), 7)).astype(object)})
-    p["distinct_id"] = tokens(rng, n, 12, "d-", hexchars=True)
-    p["unionid"] = tokens(rng, n, 26, "oU")
-    p["openid_mp"] = tokens(rng, n, 27, "o")
-    p["openid_sub"] = tokens(rng, n, 27, "o")
-    p["openid_svc"] = tokens(rng, n, 27, "o")
-    p["external_userid"] = tokens(rng, n, 30, "wm")
-    p["phone"] = mobiles(rng, n, exclude=TEST_PHONE)
+    p["distinct_id"] = tokens(rng, n, 12, "d-", hexchars=True, taken=taken)
+    p["unionid"] = tokens(rng, n, 26, "oU", taken=taken)
+    p["openid_mp"] = tokens(rng, n, 27, "o", taken=taken)
+    p["openid_sub"] = tokens(rng, n, 27, "o", taken=taken)
+    p["openid_svc"] = tokens(rng, n, 27, "o", taken=taken)
+    p["external_userid"] = tokens(rng, n, 30, "wm", taken=taken)
+    p["phone"] = mobiles(rng, n, exclude=TEST_PHONE, taken=taken)
     p["engagement"] = rng.lognormal(0.0, 0.7, size=n) / np.exp(0.7**2 / 2)
     p["koc"] = rng.pareto(1.5, size=n) + 0.05  # how much a person invites and shares
     p["gender"] = rng.integers(1, 3, size=n)

@@ -50,7 +50,10 @@ def ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return owner, lo[owner] + np.arange(len(owner)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
 
 
-def make_tracking(rng: np.random.Generator, cal: Calendar, cat: Catalog, p: pd.DataFrame, G: Groups, M: Messages) -> pd.DataFrame:
+def make_tracking(rng: np.random.Generator, cal: Calendar, cat: Catalog, p: pd.DataFrame, G: Groups, M: Messages,
+                  first_event: int = 0) -> pd.DataFrame:
+    """Events of one member block, in time order. Event ids are a shuffle of the block's own
+    range `first_event ..` (x 7919 plus noise), so they never repeat across blocks."""
     parts = [
         _acquisition(rng, cal, cat, p),
         _first_touches(rng, p),
@@ -62,7 +65,8 @@ def make_tracking(rng: np.random.Generator, cal: Calendar, cat: Catalog, p: pd.D
     ev = pd.concat(parts, ignore_index=True)
     ev = ev[(ev.t < cal.t_end) & (ev.t >= cal.t0)].sort_values(["t", "person", "ev"], kind="stable")
     ev = ev.reset_index(drop=True)
-    ev["event_id"] = rng.permutation(len(ev)).astype(np.int64) * 7919 + rng.integers(0, 7919, size=len(ev))
+    ev["event_id"] = ((first_event + rng.permutation(len(ev)).astype(np.int64)) * 7919
+                      + rng.integers(0, 7919, size=len(ev)))
     return ev
 
 

@@ -9,6 +9,8 @@ plan), so a correct warehouse can be checked against it exactly.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -136,16 +138,19 @@ def groups_table(cal: Calendar, cat: Catalog, G: Groups, M: Messages) -> pd.Data
     return out
 
 
-def open_rates(ev: pd.DataFrame) -> dict[str, float | None]:
-    """Realised push_opened / push_delivered per pushing channel."""
+def push_counts(ev: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """(push_delivered, push_opened) events per pushing channel."""
     out = {}
     for ch in OPEN_RATES:
-        code = CHANNELS.index(ch)
-        sel = ev.ch.to_numpy() == code
-        deliv = int((sel & (ev.ev.to_numpy() == EVENT_CODE["push_delivered"])).sum())
-        opened = int((sel & (ev.ev.to_numpy() == EVENT_CODE["push_opened"])).sum())
-        out[ch] = round(opened / deliv, 4) if deliv else None
+        sel = ev.ch.to_numpy() == CHANNELS.index(ch)
+        out[ch] = (int((sel & (ev.ev.to_numpy() == EVENT_CODE["push_delivered"])).sum()),
+                   int((sel & (ev.ev.to_numpy() == EVENT_CODE["push_opened"])).sum()))
     return out
+
+
+def open_rates(counts: dict[str, tuple[int, int]]) -> dict[str, float | None]:
+    """Realised push_opened / push_delivered per pushing channel."""
+    return {ch: round(opened / deliv, 4) if deliv else None for ch, (deliv, opened) in counts.items()}
 
 
 def people_table(p: pd.DataFrame, cat: Catalog, ident: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
@@ -165,3 +170,52 @@ def people_table(p: pd.DataFrame, cat: Catalog, ident: pd.DataFrame, orders: pd.
     })
     return out[n_ids > 0].reset_index(drop=True)
 
+
+
+class TruthWriter:
+    """Writes the `_truth/` tables block by block (people, their identifiers and funnel,
+    and the block's groups are appended in person / group order) and keeps the running
+    totals the realism summary needs."""
+
+    FILES = ("identifiers.csv", "people.csv", "funnel.csv", "groups.csv")
+
+    def __init__(self, tdir: Path, cal: Calendar, cat: Catalog) -> None:
+        self.tdir, self.cal, self.cat = tdir, cal, cat
+        tdir.mkdir(parents=True, exist_ok=True)
+        self._started: set[str] = set()
+        self.totals = {"people": 0, "identifiers": 0, "groups": 0, "groups_observable_day7": 0, "silent_observable": 0,
+                       "paid_orders": 0, "repeat_buyers": 0}
+        self.stages = {s: 0 for s in ("exposure", "interest", "lead", "deal")}
+        self.pushes = {ch: (0, 0) for ch in OPEN_RATES}
+
+    def _write(self, name: str, df: pd.DataFrame) -> None:
+        first = name not in self._started
+        self._started.add(name)
+        df.to_csv(self.tdir / name, index=False, header=first, mode="w" if first else "a", lineterminator="\n")
+
+    def add_block(self, people: pd.DataFrame, ev: pd.DataFrame, c_entries: pd.DataFrame, followers: pd.DataFrame,
+                  G: Groups, M: Messages, orders: pd.DataFrame, order_rows: pd.DataFrame) -> None:
+        """One member block; `order_rows` are its export rows (before malformed copies)."""
+        written_orders = orders[orders.order_no.isin(order_rows.order_no)]
+        ident = identifiers(people, ev, c_entries, followers, G, written_orders)
+        self._write("identifiers.csv", ident.drop(columns="person"))
+        ppl = people_table(people, self.cat, ident, written_orders)
+        self._write("people.csv", ppl)
+        fun = funnel(ev, c_entries, followers, G, written_orders, people.person_id.to_numpy())
+        self._write("funnel.csv", fun)
+        grp = groups_table(self.cal, self.cat, G, M)
+        self._write("groups.csv", grp)
+        obs = grp[grp.observable_day7]
+        t = self.totals
+        t["people"] += len(ppl)
+        t["identifiers"] += len(ident)
+        t["groups"] += len(grp)
+        t["groups_observable_day7"] += len(obs)
+        t["silent_observable"] += int((obs.member_messages_from_day7 == 0).sum())
+        t["paid_orders"] += int((written_orders.paid_t >= 0).sum())
+        t["repeat_buyers"] += int((ppl.paid_orders >= 2).sum())
+        for c in self.stages:
+            self.stages[c] += int(fun[f"{c}_at"].notna().sum())
+        for ch, (deliv, opened) in push_counts(ev).items():
+            d0, o0 = self.pushes[ch]
+            self.pushes[ch] = (d0 + deliv, o0 + opened)

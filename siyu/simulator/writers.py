@@ -2,7 +2,9 @@
 
 JSON Lines come out of DuckDB as Arrow string columns whose data buffers, with a newline
 appended to every value, *are* the file content: a day's file is a few slice writes, no
-per-row Python.
+per-row Python. Member blocks append their lines to the day files in block order (each
+block's section in time order); the malformed copies of all blocks are held back and
+appended at the very end of the file, once every block is written.
 """
 
 from __future__ import annotations
@@ -55,23 +57,46 @@ def _fetch_sorted(con: duckdb.DuckDBPyConnection, table: str) -> pa.Table:
     return tbl
 
 
-def write_jsonl(con: duckdb.DuckDBPyConnection, root: Path, source: str, cal: Calendar, with_bad: bool) -> int:
-    """Write lines_<source> (then bad_<source>, the malformed copies) into
-    <root>/<source>/dt=…/part-0000.jsonl for every day; days without records get an empty
-    file, so every partition exists."""
-    main = _fetch_sorted(con, f"lines_{source}")
-    parts = [_day_slices(main, cal.days)]
-    n = len(main)
-    if with_bad:
-        bad = _fetch_sorted(con, f"bad_{source}")
-        parts.append(_day_slices(bad, cal.days))
-        n += len(bad)
-    for d in range(cal.days):
-        with open(_day_dir(root, source, cal, d) / JSONL_FILE, "wb") as f:
-            for part in parts:
-                for view in part[d]:
-                    f.write(view)
-    return n
+class JsonlLanding:
+    """The JSON Lines partition files of a run: created empty up front (so every partition
+    exists), appended to block by block, closed with the held-back malformed lines."""
+
+    def __init__(self, root: Path, cal: Calendar, sources: tuple[str, ...]) -> None:
+        self.root, self.cal, self.sources = root, cal, sources
+        self.rows = {s: 0 for s in sources}
+        self._bad: dict[str, list[list[bytes]]] = {s: [[] for _ in range(cal.days)] for s in sources}
+        for source in sources:
+            for d in range(cal.days):
+                (_day_dir(root, source, cal, d) / JSONL_FILE).write_bytes(b"")
+
+    def append(self, con: duckdb.DuckDBPyConnection, source: str, with_bad: bool) -> int:
+        """Append lines_<source> of this block to the day files; keep bad_<source> (its
+        malformed copies) for `close`. Returns the lines of this block, both kinds."""
+        main = _fetch_sorted(con, f"lines_{source}")
+        n = len(main)
+        for d, views in enumerate(_day_slices(main, self.cal.days)):
+            if views:
+                with open(self.root / source / f"dt={self.cal.date(d):%Y-%m-%d}" / JSONL_FILE, "ab") as f:
+                    for view in views:
+                        f.write(view)
+        del main
+        if with_bad:
+            bad = _fetch_sorted(con, f"bad_{source}")
+            n += len(bad)
+            for d, views in enumerate(_day_slices(bad, self.cal.days)):
+                self._bad[source][d] += [bytes(v) for v in views]
+        self.rows[source] += n
+        return n
+
+    def close(self) -> dict[str, int]:
+        """Append the malformed lines at the end of their partition files; rows per source."""
+        for source, days in self._bad.items():
+            for d, chunks in enumerate(days):
+                if chunks:
+                    with open(self.root / source / f"dt={self.cal.date(d):%Y-%m-%d}" / JSONL_FILE, "ab") as f:
+                        f.write(b"".join(chunks))
+        self._bad = {}
+        return dict(self.rows)
 
 
 def order_encodings(rng: np.random.Generator, cal: Calendar, rows: pd.DataFrame) -> list[str]:
