@@ -1,14 +1,13 @@
-"""Benchmarks: throughput and peak memory at a stated scale (not a test; run it by hand).
+"""Identity-stitching benchmark (not a test; run it by hand).
 
-    python scripts/benchmark.py pipeline --members 100000 --days 180   # simulate + siyu build
-    python scripts/benchmark.py identity --members 1000000             # identity stitching alone
+    python scripts/benchmark.py identity --members 1000000
 
-`pipeline` times the simulator, then a full `siyu build` (raw load, dbt build, checks,
-publish) in a subprocess, and reports rows per second and the peak resident memory of the
-largest process (build or dbt). `identity` writes a synthetic raw layer in which each of N
-people carries 5 identifiers spread over 4 sources (tracking, followers, contacts, orders,
-plus shared phones), then runs the dbt identity models (`+int_identity_map`) and checks the
-member count.
+Writes a synthetic raw layer in which each of N people carries 5 identifiers spread over 4
+sources (tracking, followers, contacts, orders, plus shared phones), then runs the dbt identity
+models (`+int_identity_map`) and checks the member count.
+
+The whole pipeline (simulate, full build, one new day, nothing new; per-stage time, memory and
+rows per second) is `siyu bench --scale S|M|L` (siyu/bench.py).
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -39,36 +37,6 @@ def _env(work: Path) -> dict[str, str]:
 
 def _peak_child_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-
-
-def pipeline(members: int, days: int, work: Path) -> dict:
-    from siyu.simulator import simulate
-
-    landing = work / "landing"
-    started = time.perf_counter()
-    summary = simulate(landing, members=members, days=days, start=date(2026, 1, 1), seed=1, progress=True)
-    simulate_s = time.perf_counter() - started
-    landing_rows = sum(summary["rows"].values())
-    warehouse = work / "warehouse" / "siyu.duckdb"
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "siyu.cli", "build", "--landing", str(landing),
-                    "--warehouse", str(warehouse)], cwd=REPO, env=_env(work), check=True)
-    build_s = time.perf_counter() - started
-    con = duckdb.connect(str(warehouse), read_only=True)
-    members_built = con.execute("select count(*) from marts.dim_member").fetchone()[0]
-    con.close()
-    return {
-        "scale": f"{members:,} members x {days} days",
-        "landing_rows": landing_rows,
-        "simulate_s": round(simulate_s, 1),
-        "simulate_rows_per_s": round(landing_rows / simulate_s),
-        "build_s": round(build_s, 1),
-        "build_rows_per_s": round(landing_rows / build_s),
-        "members_built": members_built,
-        "people_in_truth": summary["people"],
-        "peak_rss_mb_build_or_dbt": round(_peak_child_mb()),
-        "warehouse_mb": round(warehouse.stat().st_size / 1e6),
-    }
 
 
 SYNTHETIC_RAW = """
@@ -146,15 +114,14 @@ def identity(members: int, work: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=["pipeline", "identity"])
+    parser.add_argument("mode", choices=["identity"])
     parser.add_argument("--members", type=int, default=100_000)
-    parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--work-dir", help="keep the data here (default: a temporary folder, removed after)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="siyu-bench-") as tmp:
         work = Path(args.work_dir or tmp)
         work.mkdir(parents=True, exist_ok=True)
-        result = pipeline(args.members, args.days, work) if args.mode == "pipeline" else identity(args.members, work)
+        result = identity(args.members, work)
     print(json.dumps(result, indent=2, ensure_ascii=False))
 
 
