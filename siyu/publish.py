@@ -292,11 +292,12 @@ def publish_report(work_db: Path, published: Path) -> PublishReport:
     _remove(partial)  # left by a run killed while publishing
     if not work_db.exists():
         raise PublishError(f"no working database at {work_db}: nothing to publish; {published} was not changed")
-    make_private(work_db)
     steps: dict[str, float] = {}
-    step = "reading the working database"
+    step = f"making {work_db} private (mode {PRIVATE_MODE:o})"
     mark = time.perf_counter()
     try:
+        make_private(work_db)
+        step = "reading the working database"
         # Hold the working database read-write (locked against any other writer) while reading it.
         con = duckdb.connect(str(work_db))
         try:
