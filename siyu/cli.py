@@ -31,7 +31,7 @@ def _build(args: argparse.Namespace) -> int:
 def _sql(args: argparse.Namespace) -> int:
     from .sql_shell import run_shell
 
-    return run_shell(args.command, args.warehouse)
+    return run_shell(args.command, args.warehouse, fmt=args.format, max_rows=args.max_rows)
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -62,9 +62,17 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--full-refresh", action="store_true", help="reload every landing partition")
     build.set_defaults(func=_build)
 
-    sql = sub.add_parser("sql", help="query the published warehouse (read-only)")
-    sql.add_argument("-c", dest="command", help="run one query, print the result and exit")
-    sql.add_argument("--warehouse", help="DuckDB file (default $SIYU_WAREHOUSE)")
+    sql = sub.add_parser("sql", help="query the published warehouse (read-only)",
+                         description="Query the published warehouse, read-only: it reads that file and nothing else. "
+                                     "Interactive on a terminal; reads statements from stdin when piped.")
+    sql.add_argument("-c", dest="command", metavar="SQL",
+                     help="run these statements (separated by ';'), print the results and exit")
+    sql.add_argument("--warehouse", help="published DuckDB file (default $SIYU_WAREHOUSE, else "
+                                         "data/warehouse/siyu.duckdb here or in the project folder)")
+    sql.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                     help="table (default; fits the terminal), or csv/json with every row, for piping")
+    sql.add_argument("--max-rows", type=int, metavar="N",
+                     help="table format: show at most N rows (default 40 on a terminal, all when piped; 0 = all)")
     sql.set_defaults(func=_sql)
 
     bench = sub.add_parser("bench", help="benchmark: simulate (cached), full build, one new day, nothing new")
