@@ -209,6 +209,9 @@ def _short(v: Any, n: int = 160) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
+_SQL_CHECK_TYPES = ("unexpected_rows_expectation", "expect_no_unexpected_rows")
+
+
 def _reason(etype: str, kwargs: dict, result: dict, description: str | None = None) -> str:
     parts = []
     if description:
@@ -226,11 +229,11 @@ def _reason(etype: str, kwargs: dict, result: dict, description: str | None = No
             parts.append(f"e.g. {_short(sample[:5], 120)}")
     if "observed_value" in result:
         ov = result.get("observed_value")
-        if etype == "unexpected_rows_expectation":
+        if etype in _SQL_CHECK_TYPES:
             parts.append(f"{ov} unexpected rows")
             rows = result.get("details", {}).get("unexpected_rows") if isinstance(result.get("details"), dict) else None
             if rows:
-                parts.append(f"e.g. {_short(rows[:2], 160)}")
+                parts.append(f"e.g. {_short(rows[:5], 400)}")
         else:
             parts.append(f"observed {_short(ov)}")
             details = result.get("details")
@@ -252,7 +255,8 @@ def _interpret(suite: TableSuite, vr, duration: float, partition: str | None) ->
         cfg = r.expectation_config
         etype = cfg.type
         kwargs = dict(cfg.kwargs)
-        column = kwargs.get("column") or (",".join(kwargs["column_list"]) if kwargs.get("column_list") else None)
+        column_list = kwargs.get("column_list") or kwargs.get("columns")  # "columns": labels of SQL checks
+        column = kwargs.get("column") or (",".join(column_list) if column_list else None)
         severity = str(getattr(getattr(cfg, "severity", None), "value", getattr(cfg, "severity", "critical")) or "critical")
         exc = _exception_text(r.exception_info)
         result = dict(r.result or {})

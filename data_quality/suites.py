@@ -58,6 +58,7 @@ from siyu.landing.schema import (
 )
 
 from .duckdb_compat import DUCKDB_TO_SA_TYPE_NAME
+from .sql_expectation import ExpectNoUnexpectedRows
 
 # --------------------------------------------------------------------------------------
 # Suite type
@@ -162,11 +163,28 @@ def in_set(column: str, values: Iterable, mostly: float | None = None, severity=
     return gx.expectations.ExpectColumnValuesToBeInSet(column=column, value_set=list(values), severity=severity, **kw)
 
 
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def unique(*columns: str, severity=_CRITICAL) -> Expectation:
-    """Unique column, or unique combination (e.g. ``unique("_dt", "msgid")`` = per partition)."""
-    if len(columns) == 1:
-        return gx.expectations.ExpectColumnValuesToBeUnique(column=columns[0], severity=severity)
-    return gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(columns), severity=severity)
+    """Unique column, or unique combination (e.g. ``unique("_dt", "msgid")`` = per partition).
+
+    A GROUP BY in DuckDB, not GE's ``ExpectColumnValuesToBeUnique``: GE compiles that to a
+    window ``count(*) OVER (PARTITION BY col)`` over every row and then runs it again for the
+    sample (3.7 s on 2.7M touchpoint events, against 0.8 s for one GROUP BY). Rows where every
+    column is null are ignored, as GE does. The check's rows are the duplicated keys and their
+    counts.
+    """
+    cols = ", ".join(quote_ident(c) for c in columns)
+    not_all_null = " or ".join(f"{quote_ident(c)} is not null" for c in columns)
+    return ExpectNoUnexpectedRows(
+        unexpected_rows_query=f"select {cols}, count(*) as n from {{batch}} where {not_all_null} "
+        f"group by {cols} having count(*) > 1",
+        description=f"{', '.join(columns)} {'is' if len(columns) == 1 else 'are'} unique",
+        columns=list(columns),
+        severity=severity,
+    )
 
 
 def between(column: str, min_value=None, max_value=None, severity=_CRITICAL, **kw) -> Expectation:
@@ -183,8 +201,11 @@ def sql_check(description: str, unexpected_rows_query: str, severity=_CRITICAL) 
     """A custom SQL check: passes when ``unexpected_rows_query`` returns no row.
 
     Use ``{batch}`` for the suite's table. Literal braces must be doubled (``{{`` / ``}}``).
+    Evaluated in one query (:class:`~data_quality.sql_expectation.ExpectNoUnexpectedRows`): the
+    row count and a sample of up to 20 rows, shown in the failure reason -- select ids or
+    counts, never PII values.
     """
-    return gx.expectations.UnexpectedRowsExpectation(
+    return ExpectNoUnexpectedRows(
         unexpected_rows_query=unexpected_rows_query, description=description, severity=severity
     )
 

@@ -146,20 +146,21 @@ def test_bad_rows_fail_naming_each_expectation(bad_db, docs_dir):
     failed = {(f.expectation_type, f.column) for f in oc.failed}
     assert ("expect_column_values_to_not_be_null", "msgid") in failed
     assert ("expect_column_values_to_be_in_set", "action") in failed
-    assert ("expect_compound_columns_to_be_unique", "_dt,msgid") in failed
+    assert ("expect_no_unexpected_rows", "_dt,msgid") in failed  # uniqueness: one GROUP BY in DuckDB
     assert ("expect_column_values_to_be_between", "msgtime") in failed
     assert len(oc.failed) == 4, oc.summary()
     assert not any(f.errored for f in oc.failed), oc.summary()
     reasons = {f.column: f.reason for f in oc.failed}
     assert "delete" in reasons["action"] and "1 unexpected" in reasons["action"]
     assert str(S) in reasons["msgtime"]
+    assert "1 unexpected rows" in reasons["_dt,msgid"] and "'msgid': 'm-1'" in reasons["_dt,msgid"]
     assert oc.evaluated_expectations == len(RAW_SUITES["wecom_messages"].expectations)
     assert "FAIL" in oc.summary() and "msgtime" in oc.summary()
 
     tracking = validate_table(bad_db, RAW_SUITES["tracking"], docs_dir)
     assert {(f.expectation_type, f.column) for f in tracking.failed} == {
         ("expect_column_values_to_be_in_set", "event"),
-        ("unexpected_rows_expectation", None),  # properties.channel
+        ("expect_no_unexpected_rows", None),  # properties.channel
     }, tracking.summary()
     assert any("channel" in f.reason for f in tracking.failed)
     _assert_no_lock(bad_db)
@@ -215,7 +216,7 @@ def test_custom_sql_check_passes_then_fails(mart_db, docs_dir):
     con.close()
     oc = validate_table(mart_db, FUNNEL, docs_dir)
     assert not oc.success
-    assert [(f.expectation_type, f.errored) for f in oc.failed] == [("unexpected_rows_expectation", False)]
+    assert [(f.expectation_type, f.errored) for f in oc.failed] == [("expect_no_unexpected_rows", False)]
     assert "monotonic" in oc.failed[0].reason and "1 unexpected rows" in oc.failed[0].reason
     _assert_no_lock(mart_db)
 
