@@ -19,7 +19,7 @@ from dagster import (
     multi_asset_check,
 )
 
-from data_quality.mart_suites import MART_SUITES, pii_scan_suite
+from data_quality.mart_suites import MART_SUITES, is_text_type, pii_scan_suite
 from data_quality.runner import CheckOutcome, validate_many, validate_table
 from data_quality.suites import RAW_SUITES
 
@@ -72,17 +72,20 @@ MART_CHECK_SPECS = [
     for table, suite in MART_SUITES.items()
 ] + [
     AssetCheckSpec(name="pii_scan", asset=AssetKey(["marts", "dim_member"]), blocking=True,
-                   description="Fails if any VARCHAR value of any mart is a phone number, a WeCom display name or message text."),
+                   description="Fails if any text value of any mart is or contains a phone number, or is a WeCom display "
+                               "name or message text (one pass over every text column, inside DuckDB)."),
 ]
 
 
-def _mart_string_columns(db_path: str) -> list[tuple[str, str]]:
+def _mart_string_columns(db_path: str) -> list[tuple[str, str, str]]:
+    """(table, column, data_type) of every text column of every mart (VARCHAR, VARCHAR[], JSON ...)."""
     con = duckdb.connect(db_path, read_only=True)
     try:
-        return con.execute("""select table_name, column_name from duckdb_columns()
-                              where schema_name = 'marts' and data_type = 'VARCHAR' order by 1, 2""").fetchall()
+        rows = con.execute("""select table_name, column_name, data_type from duckdb_columns()
+                              where schema_name = 'marts' order by 1, 2""").fetchall()
     finally:
         con.close()  # GE opens its own connection next; one configuration per file per process
+    return [r for r in rows if is_text_type(r[2])]
 
 
 @multi_asset_check(specs=MART_CHECK_SPECS, description="Great Expectations suites of the marts, run before publishing.")
