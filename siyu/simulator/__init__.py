@@ -52,9 +52,13 @@ JSONL_SOURCES = ("tracking", "wecom_contacts", "wecom_groups", "wecom_messages",
 
 
 def member_blocks(members: int, days: int, block_members: int | None = None) -> list[tuple[int, int]]:
-    """(first person, people) of each block: as few blocks as the budget allows, even sizes."""
-    per_block = block_members or max(MIN_BLOCK_MEMBERS, BLOCK_PERSON_DAYS // days)
-    n = max(1, -(-members // per_block))
+    """(first person, people) of each block: as few blocks of even size as keep each within
+    BLOCK_PERSON_DAYS (give or take a person), none under MIN_BLOCK_MEMBERS people."""
+    if block_members:
+        n = -(-members // block_members)
+    else:
+        n = min(-(-members * days // BLOCK_PERSON_DAYS), members // MIN_BLOCK_MEMBERS)
+    n = max(1, n)
     edges = [members * i // n for i in range(n + 1)]
     return [(lo, hi - lo) for lo, hi in zip(edges, edges[1:])]
 
@@ -151,16 +155,27 @@ def _block(rng: np.random.Generator, cal: Calendar, cat: Catalog, first: int, n:
     con.execute("SET enable_progress_bar = false")
     render.register_dimensions(con, people, cat, G)
     render.register_snapshots(con, G)
-    render.render_tracking(con, render.tracking_arrow(ev_out, people, cat, G))
-    del ev_out
-    render.render_followers(con, _partitioned(cal, followers, "t"))
-    render.render_contacts(con, _partitioned(cal, c_lines, "t"), c_entries)
-    render.render_groups(con, cal, G)
-    render.render_messages(con, _partitioned(cal, M.msgs, "msgtime"))
-    malformed = {s: defects.add_malformed(con, rng, s) for s in defects.MALFORMED_SQL}
-    for source in JSONL_SOURCES:
+    malformed: dict[str, dict[str, int]] = {}
+
+    def flush(source: str) -> None:
+        """Add the malformed copies of a rendered source, append it to the files, free it."""
+        if source in defects.MALFORMED_SQL:
+            malformed[source] = defects.add_malformed(con, rng, source)
         landing.append(con, source, source in defects.MALFORMED_SQL)
         con.execute(f"DROP TABLE lines_{source}")
+        con.execute(f"DROP TABLE IF EXISTS bad_{source}")
+
+    render.render_tracking(con, render.tracking_arrow(ev_out, people, cat, G))
+    del ev_out
+    flush("tracking")
+    render.render_contacts(con, _partitioned(cal, c_lines, "t"), c_entries)
+    flush("wecom_contacts")
+    render.render_groups(con, cal, G)
+    flush("wecom_groups")
+    render.render_messages(con, _partitioned(cal, M.msgs, "msgtime"))
+    flush("wecom_messages")
+    render.render_followers(con, _partitioned(cal, followers, "t"))
+    flush("oa_followers")
     con.close()
     return order_rows, malformed, n_late, n_dup
 
