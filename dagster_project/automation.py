@@ -15,6 +15,7 @@ from dagster import (
     SkipReason,
     build_schedule_from_partitioned_job,
     define_asset_job,
+    in_process_executor,
     sensor,
 )
 
@@ -31,6 +32,9 @@ build_job = define_asset_job(
     name="siyu_build",
     selection=_selection,
     partitions_def=daily_partitions,
+    # One DuckDB file has one writer: steps run one after another in the run's process, so runs
+    # launched from the UI, the schedule or the sensor never collide on the working database.
+    executor_def=in_process_executor,
     description="Load landing partitions into raw, run dbt build (models + tests), run the quality suites, publish.",
 )
 

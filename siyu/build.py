@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
+import json
 import os
 import sys
 from datetime import date
@@ -18,7 +20,7 @@ from .landing import loader
 from .landing.discovery import Landing, scan
 from .landing.schema import SOURCES
 from .run_profile import write_run_profile
-from .settings import Settings
+from .settings import DBT_PROJECT_DIR, REPO_ROOT, Settings
 
 
 def changed_partitions(settings: Settings, landing: Landing, full_refresh: bool) -> list[date]:
@@ -112,6 +114,9 @@ def _exclusive_run(work_db: Path):
 
 
 def run_build(full_refresh: bool = False) -> int:
+    # Everything a build writes (working database and its WAL, logs, salt) is for the pipeline alone;
+    # publish makes the readers' file world-readable on purpose.
+    os.umask(0o077)
     settings = Settings.from_env()
     settings.export()
     landing = scan(settings.landing_dir)
@@ -134,9 +139,62 @@ def run_build(full_refresh: bool = False) -> int:
         return _run_build(settings, landing, full_refresh)
 
 
+def _code_fingerprint() -> str:
+    """What, besides landing data, decides the warehouse's contents: the dbt project, seeds, suites."""
+    digest = hashlib.sha256()
+    roots = [DBT_PROJECT_DIR / d for d in ("models", "macros", "tests")] + [REPO_ROOT / "seeds", REPO_ROOT / "data_quality"]
+    files = sorted(p for root in roots if root.is_dir() for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for path in files + [DBT_PROJECT_DIR / "dbt_project.yml"]:
+        digest.update(f"{path.relative_to(REPO_ROOT)}\n".encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _state_path(settings: Settings) -> Path:
+    return settings.work_db.with_name(settings.work_db.name + ".published-state.json")
+
+
+def _current_state(settings: Settings) -> dict[str, str] | None:
+    """The loaded landing content, the code and the published file's identity, after a successful build."""
+    if not settings.work_db.exists() or not settings.warehouse.exists():
+        return None
+    con = duckdb.connect(str(settings.work_db), read_only=True)
+    try:
+        rows = con.execute("select source, dt, fingerprint from raw._load_log order by all").fetchall()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    stat = settings.warehouse.stat()
+    return {"landing": hashlib.sha256(repr(rows).encode()).hexdigest(), "code": _code_fingerprint(),
+            "published": f"{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}"}
+
+
+def _nothing_to_do(settings: Settings, changed: list[date], full_refresh: bool) -> bool:
+    """No landing change since the last successful build, same code, and its published file untouched."""
+    if full_refresh or changed or not _state_path(settings).exists():
+        return False
+    try:
+        recorded = json.loads(_state_path(settings).read_text())
+    except (OSError, ValueError):
+        return False
+    return recorded == _current_state(settings)
+
+
+def _record_state(settings: Settings) -> None:
+    state = _current_state(settings)
+    if state is not None:
+        _state_path(settings).write_text(json.dumps(state) + "\n")
+
+
 def _run_build(settings: Settings, landing: Landing, full_refresh: bool) -> int:
     available = landing.days()
-    days = changed_partitions(settings, landing, full_refresh) or [available[-1]]
+    changed = changed_partitions(settings, landing, full_refresh)
+    if _nothing_to_do(settings, changed, full_refresh):
+        print(f"siyu build: nothing new in {settings.landing_dir} since the last build; "
+              f"{settings.warehouse} is current.", flush=True)
+        return 0
+    _state_path(settings).unlink(missing_ok=True)
+    days = changed or [available[-1]]
     widen_partitions(min(available[0], days[0]), max(available[-1], days[-1]))
     from dagster_project.definitions import build_definitions  # after widen_partitions: partitions read the environment
 
@@ -169,6 +227,7 @@ def _run_build(settings: Settings, landing: Landing, full_refresh: bool) -> int:
             print(f"  failed step: {step}: {failure.step_failure_data.error.message.strip()[:1500] if failure.step_failure_data.error else ''}",
                   file=sys.stderr)
         return 1
+    _record_state(settings)
     from .summary import print_summary
 
     print_summary(settings)

@@ -10,9 +10,10 @@ from .settings import Settings
 
 
 def print_summary(settings: Settings) -> None:
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    # Row counts of every layer come from the working database (the published file holds marts only).
+    con = duckdb.connect(str(settings.work_db), read_only=True)
     try:
-        print(f"\nwarehouse published: {settings.warehouse}")
+        print(f"\nwarehouse published: {settings.warehouse} ({settings.warehouse.stat().st_size / 1e6:,.1f} MB)")
         print("rows per layer:")
         for schema in ("raw", "staging", "intermediate", "marts"):
             tables = [t for (t,) in con.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -57,7 +58,19 @@ def build_with_dbt_only(landing: Path, work_dir: Path, select: str | None = None
     return db
 
 
+INTERNAL_LAYERS = re.compile(r"\b(raw\.(?!quarantine\b)|staging\.|intermediate\.)")
+
+
+def working_db(published: Path) -> Path:
+    """The pipeline's private working database beside a published file (siyu.settings' naming)."""
+    return published.with_name(published.stem + ".work.duckdb")
+
+
 def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """Run a query on a built warehouse. The published file holds only the readers' layers (marts,
+    reference, the quarantine ledger); a query on raw, staging or intermediate reads the working twin."""
+    if INTERNAL_LAYERS.search(sql) and working_db(Path(db)).exists():
+        db = working_db(Path(db))
     con = duckdb.connect(str(db), read_only=True)
     try:
         return con.execute(sql, params or []).fetchall()
