@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from siyu.landing.schema import RAW_TABLES
-from data_quality import TableSuite, raw_suites, validate_many, validate_table
+from data_quality import TableSuite, format_outcomes, raw_suites, validate_many, validate_table
 from data_quality.runner import release_connections
 from data_quality.suites import RAW_SUITES, column_types, not_null, sql_check, unique
 
@@ -283,3 +283,41 @@ print("RESULT", oc.success, errored, "list index out of range" in str([f.reason 
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")), proc.stdout + proc.stderr[-2000:])
     ok, errored, index_error = line.split()[1:]
     assert ok == "False" and int(errored) > 0 and index_error == "True", line
+
+
+def test_every_expectation_is_pushed_down(good_db, mart_db):
+    """Checks scale with the warehouse only if DuckDB does the work: every statement GE sends
+    is an aggregate, a LIMITed sample or a catalog lookup -- never a table pulled into Python
+    -- and no pandas DataFrame is built. A custom SQL check costs one statement, not two."""
+    import pandas
+    import sqlalchemy as sa
+
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    frames = []
+    original_init = pandas.DataFrame.__init__
+
+    def counting_init(self, *args, **kwargs):
+        frames.append(1)
+        original_init(self, *args, **kwargs)
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
+    pandas.DataFrame.__init__ = counting_init
+    try:
+        outcomes = validate_many(good_db, raw_suites(), build_docs=False)
+        outcomes += validate_many(mart_db, [FUNNEL], build_docs=False)
+    finally:
+        pandas.DataFrame.__init__ = original_init
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
+    assert all(o.success for o in outcomes), format_outcomes(outcomes)
+    assert not frames
+    pulls = [s for s in statements
+             if not re.search(r"\bLIMIT\b|\bcount\(|\bsum\(|pg_catalog|duckdb_columns\(\)|^select 1$", s, re.I)]
+    assert not pulls, pulls
+    sql_checks = sum(type(e).__name__ == "ExpectNoUnexpectedRows" for s in (*raw_suites(), FUNNEL) for e in s.expectations)
+    assert sql_checks > 0
+    assert sum("__unexpected_row_count" in s for s in statements) == sql_checks
+    assert not any(s.upper().startswith("SELECT COUNT(*) AS UNEXPECTED_ROW_COUNT") for s in statements)
