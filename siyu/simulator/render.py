@@ -1,9 +1,9 @@
 """DuckDB SQL that turns the generated frames into JSON Lines text.
 
-Each render_* function leaves a table `lines_<source>(day, seq, line)`: `day` is the
-partition, `seq` the position in the file (even numbers; defects.py slots malformed
-copies in at odd numbers). JSON keys follow the public API field order of the landing
-example; identifier keys a record does not carry are omitted, not null.
+Each render_* function leaves a table `lines_<source>(day, seq, line)` for one member
+block: `day` is the partition, `seq` the position in the block's section of the file (even
+numbers; defects.py gives malformed copies odd ones). JSON keys follow the public API field
+order of the landing example; identifier keys a record does not carry are omitted, not null.
 """
 
 from __future__ import annotations
