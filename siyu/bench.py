@@ -154,16 +154,30 @@ def peak_within(samples: Sequence[tuple[float, int]], intervals: Sequence[Sequen
 
 
 def run_measured(cmd: Sequence[str], env: dict[str, str], log: Path, cwd: Path = REPO_ROOT) -> dict[str, Any]:
-    """Run `cmd` with stdout and stderr to `log`; wall time, exit code, tree-RSS samples and peak."""
+    """Run `cmd`, its output to `log` with each line's time since start; wall time, exit code,
+    tree-RSS samples and peak, and `lines`: [(epoch, text)] of its output."""
     log.parent.mkdir(parents=True, exist_ok=True)
+    lines: list[tuple[float, str]] = []
     with open(log, "w") as out:
         started = time.time()
-        process = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True, errors="replace", bufsize=1)
+
+        def copy() -> None:
+            for text in process.stdout:
+                now = time.time()
+                lines.append((now, text.rstrip("\n")))
+                out.write(f"[{now - started:8.1f} s] {text}")
+                out.flush()
+
+        reader = threading.Thread(target=copy, name="bench-output", daemon=True)
+        reader.start()
         with TreeSampler(process.pid) as sampler:
             code = process.wait()
         ended = time.time()
+        reader.join(timeout=10)
     return {"returncode": code, "started": started, "ended": ended, "seconds": round(ended - started, 3),
-            "peak_rss_bytes": sampler.peak, "samples": sampler.samples, "log": str(log)}
+            "peak_rss_bytes": sampler.peak, "samples": sampler.samples, "lines": lines, "log": str(log)}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -272,17 +286,22 @@ def measure_build(root: Path, phase: str, full_refresh: bool) -> dict[str, Any]:
                        root / "logs" / f"build-{phase}.log")
     profile = json.loads(profile_path.read_text()) if profile_path.exists() else None
     kept = root / "logs" / f"build-{phase}-profile.json"
+    # `siyu build` prints "processing days …" once its job is ready (landing scanned, definitions and dbt manifest loaded)
+    ready = next((t for t, text in run["lines"] if "processing days" in text), None)
     overhead = None
     if profile is not None:
         shutil.copyfile(profile_path, kept)
         if profile.get("started_at") and profile.get("finished_at"):
             in_steps = sum(step["seconds"] or 0.0 for step in profile["steps"].values())
             overhead = {"before_run_s": round(profile["started_at"] - run["started"], 3),
+                        "until_job_ready_s": round(ready - run["started"], 3) if ready else None,
                         "between_steps_s": round(profile["run_seconds"] - in_steps, 3),
                         "after_run_s": round(run["ended"] - profile["finished_at"], 3)}
+    nothing_to_do = profile is None and run["returncode"] == 0
     return {"phase": phase, "returncode": run["returncode"], "log": run["log"], "seconds": run["seconds"],
             "peak_rss_bytes": run["peak_rss_bytes"], "samples": run["samples"], "profile": profile,
             "profile_file": str(kept) if profile is not None else None, "overhead": overhead,
+            "nothing_to_do": nothing_to_do,
             "work_db_bytes": _size(work_db), "published_bytes": _size(warehouse)}
 
 
@@ -306,8 +325,10 @@ def stage_rows(build: dict[str, Any]) -> dict[str, dict[str, Any]]:
     accounted = 0.0
     for name in STAGES:
         stage = (profile.get("stages") or {}).get(name)
-        if stage is None:
-            out[name] = {"seconds": None, "status": "no profile", "peak_rss_bytes": None, "rows_per_s": None}
+        if stage is None:  # no run: the build found nothing to do (exit 0), or it failed before the run
+            status = "skipped" if build["returncode"] == 0 else "no profile"
+            out[name] = {"seconds": 0.0 if status == "skipped" else None, "status": status,
+                         "peak_rss_bytes": None, "rows_per_s": None}
             continue
         seconds = stage["seconds"]
         accounted += seconds
@@ -317,7 +338,7 @@ def stage_rows(build: dict[str, Any]) -> dict[str, dict[str, Any]]:
                      "peak_rss_bytes": peak_within(samples, stage["intervals"]) if ran else None,
                      "rows_per_s": per_s}
     total = build["seconds"]
-    out["other"] = {"seconds": round(max(total - accounted, 0.0), 3) if profile else None, "status": "ran",
+    out["other"] = {"seconds": round(max(total - accounted, 0.0), 3), "status": "ran",
                     "peak_rss_bytes": None, "rows_per_s": None}
     out["total"] = {"seconds": total, "status": "ran" if build["returncode"] == 0 else f"failed (exit {build['returncode']})",
                     "peak_rss_bytes": build["peak_rss_bytes"], "rows_per_s": round(rows / total) if rows and total else None}
@@ -436,8 +457,14 @@ def format_report(report: dict[str, Any]) -> str:
                          f"nodes, {dbt['after_nodes_s']:.1f} s after the last node (dagster-dbt events, row counts)")
         other = build.get("overhead")
         if other:
-            notes.append(f"{title}: other = {other['before_run_s']:.1f} s before the run (imports, definitions), "
-                         f"{other['between_steps_s']:.1f} s between steps, {other['after_run_s']:.1f} s after (summary, exit)")
+            ready = other.get("until_job_ready_s")
+            before = (f"{ready:.1f} s until the job was ready (imports, landing scan, definitions, dbt manifest) + "
+                      f"{other['before_run_s'] - ready:.1f} s to start the run" if ready is not None
+                      else f"{other['before_run_s']:.1f} s before the run")
+            notes.append(f"{title}: other = {before}, {other['between_steps_s']:.1f} s between steps, "
+                         f"{other['after_run_s']:.1f} s after (summary, exit)")
+        if build.get("nothing_to_do"):
+            notes.append(f"{title}: siyu build found nothing new and ran no job ({build['seconds']:.1f} s)")
     return "\n".join([head, "", *lines, "", *notes])
 
 

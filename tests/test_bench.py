@@ -199,11 +199,13 @@ def test_read_run_results_accepts_timestamps_without_zone(tmp_path):
 
 def test_sampler_sums_the_whole_process_tree(tmp_path):
     child = "import time; b = bytearray(120 * 2**20); b[::4096] = b'x' * len(b[::4096]); time.sleep(1.5)"
-    parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])"
+    parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}]); print('done')"
     run = bench.run_measured([sys.executable, "-c", parent], dict(os.environ), tmp_path / "log.txt")
     assert run["returncode"] == 0
     assert run["peak_rss_bytes"] > 120 * 2**20  # the grandchild's buffer plus two interpreters
     assert len(run["samples"]) >= 5
+    assert [text for _, text in run["lines"]] == ["done"]
+    assert (tmp_path / "log.txt").read_text().rstrip().endswith("s] done")
     assert bench.peak_within(run["samples"], [[run["started"], run["ended"]]]) == run["peak_rss_bytes"]
     assert bench.peak_within(run["samples"], []) is None
 
@@ -232,6 +234,11 @@ def test_stage_rows_and_report():
     assert rows_full["total"]["rows_per_s"] == 1000
     assert rows_nothing["raw_load"]["rows_per_s"] is None
     assert rows_nothing["dbt_models"]["status"] == "skipped"
+    no_job = bench.stage_rows({"returncode": 0, "seconds": 0.7, "peak_rss_bytes": 1, "samples": [], "profile": None})
+    assert all(no_job[name]["status"] == "skipped" for name in bench.STAGES)  # siyu build found nothing to do
+    assert no_job["total"]["seconds"] == 0.7
+    crashed = bench.stage_rows({"returncode": 1, "seconds": 3.0, "peak_rss_bytes": 1, "samples": [], "profile": None})
+    assert crashed["raw_load"]["status"] == "no profile" and crashed["total"]["status"] == "failed (exit 1)"
 
     builds = {}
     for phase, build in (("full", full), ("one_day", full), ("nothing_new", nothing)):
