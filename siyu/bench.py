@@ -458,8 +458,11 @@ def format_report(report: dict[str, Any]) -> str:
         other = build.get("overhead")
         if other:
             ready = other.get("until_job_ready_s")
+            events = (build.get("profile") or {}).get("events") or {}
+            planned = (f" (writing {events['before_run']:,} planned-materialization events: "
+                       f"{events['before_run_s']:.1f} s)" if events.get("before_run_s") is not None else "")
             before = (f"{ready:.1f} s until the job was ready (imports, landing scan, definitions, dbt manifest) + "
-                      f"{other['before_run_s'] - ready:.1f} s to start the run" if ready is not None
+                      f"{other['before_run_s'] - ready:.1f} s to start the run{planned}" if ready is not None
                       else f"{other['before_run_s']:.1f} s before the run")
             notes.append(f"{title}: other = {before}, {other['between_steps_s']:.1f} s between steps, "
                          f"{other['after_run_s']:.1f} s after (summary, exit)")

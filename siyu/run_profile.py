@@ -105,10 +105,16 @@ def build_profile(entries: Iterable[tuple[float | None, Any]], run_id: str | Non
     raw: dict[str, dict[str, Any]] = {}
     mart_checks: dict[str, float] = {}
     invocation_id = None
-    run_start = run_end = None
+    run_start = run_end = first_event = None
+    counts = {"total": 0, "planned": 0, "before_run": 0}
     for ts, event in entries:
         kind = event.event_type_value
         key = event.step_key
+        counts["total"] += 1
+        counts["planned"] += kind.endswith("_PLANNED")
+        counts["before_run"] += run_start is None and kind not in RUN_START
+        if first_event is None:
+            first_event = ts
         if kind in RUN_START:
             run_start = ts
         elif kind in RUN_END:
@@ -164,6 +170,10 @@ def build_profile(entries: Iterable[tuple[float | None, Any]], run_id: str | Non
         "started_at": run_start,
         "finished_at": run_end,
         "run_seconds": round(run_end - run_start, 3) if timed else None,
+        # with a persistent instance, Dagster stores one *_PLANNED event per asset and partition before the run
+        # starts: a full build over many days writes thousands
+        "events": {**counts, "first_at": first_event,
+                   "before_run_s": round(run_start - first_event, 3) if run_start is not None and first_event is not None else None},
         "rows_in": sum(s.get("rows_in", 0) for s in raw.values()),
         "steps": steps,
         "raw": raw,

@@ -133,6 +133,7 @@ def test_profile_times_every_step_and_splits_the_stages(profiled_run):
     assert profile["dbt"]["invocation_id"] == "inv-1"
     assert profile["dbt"]["nodes"] == {"model": 1, "seed": 1, "test": 2, "exposure": 1}
     assert set(profile["dbt"]["phases"]) == {"before_nodes_s", "nodes_s", "after_nodes_s"}
+    assert profile["events"]["planned"] >= 5 and profile["events"]["before_run"] >= profile["events"]["planned"]
 
 
 def test_profile_without_a_persistent_instance_uses_step_durations(tmp_path, monkeypatch):
@@ -184,6 +185,7 @@ def test_failed_and_unstarted_steps():
     assert profile["steps"]["raw__orders"] == {"status": "failure", "start": 1.0, "end": 3.5, "seconds": 2.5}
     assert profile["steps"]["dbt_models"]["status"] == "not run"
     assert profile["run_seconds"] == pytest.approx(2.6)
+    assert profile["events"] == {"total": 5, "planned": 1, "before_run": 0, "first_at": 1.0, "before_run_s": 0.0}
     assert profile["stages"]["raw_load"]["seconds"] == 2.5
     assert profile["stages"]["dbt_models"]["status"] == "skipped"
 
@@ -297,8 +299,11 @@ def test_bench_end_to_end_at_a_tiny_scale(tmp_path, capsys):
     builds = report["builds"]
     assert set(builds) == {"full", "one_day", "nothing_new"}
     assert builds["full"]["rows_in"] > builds["one_day"]["rows_in"] > 0 == builds["nothing_new"]["rows_in"]
-    for build in builds.values():
-        assert build["returncode"] == 0 and build["profile"]["timestamps"]
-        assert build["stages"]["total"]["peak_rss_bytes"] > 100 * 2**20
-        assert build["published_bytes"] > 0 and build["work_db_bytes"] > 0
+    for phase, build in builds.items():
+        assert build["returncode"] == 0 and build["published_bytes"] > 0 and build["work_db_bytes"] > 0
+        if phase == "nothing_new" and build["nothing_to_do"]:  # siyu build ran no job at all
+            assert all(build["stages"][name]["status"] == "skipped" for name in bench.STAGES)
+            continue
+        assert build["profile"]["timestamps"] and build["stages"]["total"]["peak_rss_bytes"] > 100 * 2**20
+        assert build["stages"]["raw_load"]["status"] == "ran" and build["stages"]["raw_load"]["peak_rss_bytes"]
     assert "nothing new" in capsys.readouterr().out
