@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 from dagster import AssetCheckSeverity
 
-from .pii import MissingSaltError, ensure_salt
+from .pii import MissingSaltError, ensure_salt, hmac_sha256, resolve_salt
 from .landing import loader
 from .landing.discovery import Landing, scan
 from .landing.schema import SOURCES
@@ -186,8 +186,39 @@ def _record_state(settings: Settings) -> None:
         _state_path(settings).write_text(json.dumps(state) + "\n")
 
 
+class SaltChangedError(RuntimeError):
+    pass
+
+
+def guard_salt(settings: Settings, full_refresh: bool) -> None:
+    """The working database remembers a fingerprint of the PII salt it was built with. Another salt
+    would silently re-hash phones and rename members: refused, unless a --full-refresh re-hashes all."""
+    fingerprint = hmac_sha256("siyu salt fingerprint v1", resolve_salt())
+    settings.work_db.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(settings.work_db))
+    try:
+        con.execute("create schema if not exists raw")
+        con.execute("create table if not exists raw._salt (fingerprint varchar not null, recorded_at timestamp)")
+        recorded = con.execute("select fingerprint from raw._salt").fetchone()
+        if recorded and recorded[0] != fingerprint and not full_refresh:
+            raise SaltChangedError(
+                f"the PII salt differs from the one {settings.work_db} was built with. Phone hashes and "
+                "phone-based member ids would change. Restore the previous SIYU_PII_SALT (or salt file), or run "
+                "`siyu build --full-refresh` to re-hash everything with the new salt. Nothing was changed.")
+        if not recorded or recorded[0] != fingerprint:
+            con.execute("delete from raw._salt")
+            con.execute("insert into raw._salt values (?, now()::timestamp)", [fingerprint])
+    finally:
+        con.close()
+
+
 def _run_build(settings: Settings, landing: Landing, full_refresh: bool) -> int:
     available = landing.days()
+    try:
+        guard_salt(settings, full_refresh)
+    except SaltChangedError as error:
+        print(f"siyu build: {error}", file=sys.stderr)
+        return 2
     changed = changed_partitions(settings, landing, full_refresh)
     if _nothing_to_do(settings, changed, full_refresh):
         print(f"siyu build: nothing new in {settings.landing_dir} since the last build; "

@@ -42,7 +42,7 @@ from pathlib import Path
 import pytest
 
 from siyu.pii import DEMO_SALT, hmac_sha256
-from tests.harness import build_warehouse, query
+from tests.harness import build_warehouse, query, working_db
 from tests.landing import event, ms, sec, write_jsonl, write_orders
 
 D = date(2026, 6, 30)
@@ -268,6 +268,7 @@ def builds(tmp_path_factory) -> tuple[Path, Path]:
         first = build_warehouse(landing, work)
         before = work.parent / f"{work.name}-before.duckdb"
         shutil.copy(first, before)
+        shutil.copy(working_db(first), working_db(before))  # the internal layers live there
         add_case2_link(landing)
         after = build_warehouse(landing, work)
     return before, after

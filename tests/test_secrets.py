@@ -49,7 +49,7 @@ def write_landing(root: Path) -> Path:
     return root
 
 
-def siyu_build(landing: Path, work: Path, **env_overrides: str) -> subprocess.CompletedProcess:
+def siyu_build(landing: Path, work: Path, *args: str, **env_overrides: str) -> subprocess.CompletedProcess:
     """`siyu build` with no salt settings at all unless given here (the test session's demo salt removed)."""
     work.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k not in SALT_ENV}
@@ -58,7 +58,7 @@ def siyu_build(landing: Path, work: Path, **env_overrides: str) -> subprocess.Co
                 **env_overrides})
     return subprocess.run(
         [sys.executable, "-m", "siyu.cli", "build", "--landing", str(landing),
-         "--warehouse", str(work / "warehouse.duckdb")],
+         "--warehouse", str(work / "warehouse.duckdb"), *args],
         cwd=REPO, env=env, capture_output=True, text=True)
 
 
@@ -219,3 +219,20 @@ def test_salt_is_not_written_anywhere(salted):
     needle = SALT.encode()
     leaks = [str(p.relative_to(salted)) for p in salted.rglob("*") if p.is_file() and needle in p.read_bytes()]
     assert not leaks, f"the salt appears in {leaks}"
+
+
+def test_a_changed_salt_is_refused_until_a_full_refresh(landing, tmp_path):
+    """DESIGN §4: another salt would silently re-hash phones and rename phone-founded members."""
+    work = tmp_path / "salt-change"
+    ok(siyu_build(landing, work, SIYU_PII_SALT=SALT))
+    hashes = phone_hashes(work)
+    published = (work / "warehouse.duckdb").read_bytes()
+    refused = siyu_build(landing, work, SIYU_PII_SALT="a-different-salt-0123456789abcdef")
+    assert refused.returncode == 2
+    assert "salt differs" in refused.stderr and "--full-refresh" in refused.stderr
+    assert phone_hashes(work) == hashes
+    assert (work / "warehouse.duckdb").read_bytes() == published
+    ok(siyu_build(landing, work, "--full-refresh", SIYU_PII_SALT="a-different-salt-0123456789abcdef"))
+    rehashed = phone_hashes(work)
+    assert rehashed[0] != hashes[0] and rehashed[1] != hashes[1]
+    ok(siyu_build(landing, work, SIYU_PII_SALT="a-different-salt-0123456789abcdef"))  # the new salt is now the one
