@@ -4,6 +4,7 @@ quarantined with a precise reason, good records load, and rows in = loaded + qua
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from pathlib import Path
 
@@ -220,3 +221,84 @@ def test_reloading_a_partition_replaces_it(tmp_path):
     assert con.execute("select count(*) from raw.quarantine").fetchone()[0] == 1
     # unchanged partitions are skipped in incremental mode
     assert loader.load_landing(con, tmp_path, only_changed=True) == []
+
+
+# ------------------------------------------------------------------ intake rules (DESIGN §3, issue 12)
+
+def test_utf16_csv_keeps_its_first_row(tmp_path):
+    """Excel's "Unicode text": before, the first data row became the header and a NUL a phantom record."""
+    put(tmp_path, "orders", "o.csv", _orders_csv([ORDER, {**ORDER, "order_no": "O2"}]).encode("utf-16"))
+    stats, con = load(tmp_path, "orders")
+    assert stats.files[0].encoding == "utf-16"
+    assert (stats.rows_in, stats.loaded) == (2, 2)
+    assert con.execute("select order_no from raw.orders order by 1").fetchall() == [("O1",), ("O2",)]
+
+
+def test_a_repeated_json_key_is_quarantined_as_ambiguous(tmp_path):
+    text = json.dumps(GOOD_EVENT)[:-1] + ', "event": "push_opened"}'
+    nested = json.dumps(GOOD_EVENT).replace('"unionid": "u1"', '"unionid": "u1", "unionid": "u2"')
+    put(tmp_path, "tracking", "part.jsonl", (text + "\n" + nested + "\n").encode())
+    _, con = load(tmp_path, "tracking")
+    assert reasons(con) == [(1, 'ambiguous JSON: repeated key "event"'),
+                            (2, 'ambiguous JSON: repeated key "unionid" in identities')]
+
+
+def test_links_are_reported_and_never_read(tmp_path):
+    secret = tmp_path / "outside" / "secret.jsonl"
+    secret.parent.mkdir()
+    secret.write_text("TOP-SECRET-LINE\n")
+    put(tmp_path / "landing", "tracking", "part.jsonl", jsonl(GOOD_EVENT))
+    (tmp_path / "landing" / "tracking" / f"dt={DT}" / "link.jsonl").symlink_to(secret)
+    (tmp_path / "landing" / "tracking" / "dt=2026-05-19").symlink_to(secret.parent)
+    landing = scan(tmp_path / "landing", ("tracking",))
+    assert sorted(landing.skipped) == [(f"tracking/dt={DT}/link.jsonl", "symbolic link, not followed"),
+                                       ("tracking/dt=2026-05-19", "symbolic link, not followed")]
+    con = duckdb.connect()
+    stats = loader.load_landing(con, tmp_path / "landing")
+    assert [f.file for s in stats for f in s.files] == [f"tracking/dt={DT}/part.jsonl"]
+    assert con.execute("select count(*) from raw.quarantine where raw_text like '%SECRET%'").fetchone()[0] == 0
+
+
+def test_extensions_any_case_and_stray_entries_named(tmp_path):
+    put(tmp_path, "tracking", "A.JSONL", jsonl(GOOD_EVENT))
+    put(tmp_path, "tracking", "b.json", jsonl(ev(event_id="e2")))
+    put(tmp_path, "orders", "o.Csv", _orders_csv([ORDER]).encode())
+    (tmp_path / "tracking" / f"dt={DT}" / "more").mkdir()
+    (tmp_path / "tracking" / "notes.txt").write_text("x")
+    for bad in ("dt=2026-02-30", "dt=2026-8-6"):
+        put(tmp_path, "tracking", "p.jsonl", jsonl(ev(event_id=bad)), dt=bad.removeprefix("dt="))
+    landing = scan(tmp_path)
+    assert sorted(landing.skipped) == sorted([
+        ("tracking/dt=2026-02-30", "dt=2026-02-30 is not a real date (YYYY-MM-DD)"),
+        ("tracking/dt=2026-8-6", "dt=2026-8-6 is not a real date (YYYY-MM-DD)"),
+        (f"tracking/dt={DT}/b.json", "not a .jsonl file"),
+        (f"tracking/dt={DT}/more", "sub-folder inside a partition (files must sit directly in dt=…/)"),
+        ("tracking/notes.txt", "not a dt=YYYY-MM-DD partition folder"),
+    ])
+    con = duckdb.connect()
+    loader.load_landing(con, tmp_path)
+    assert con.execute("select count(*) from raw.tracking").fetchone()[0] == 1
+    assert con.execute("select count(*) from raw.orders").fetchone()[0] == 1
+
+
+def test_a_same_size_correction_with_its_old_mtime_is_reloaded(tmp_path):
+    path = put(tmp_path, "orders", "o.csv", _orders_csv([{**ORDER, "paid_amount": "957.00"}]).encode())
+    con = duckdb.connect()
+    loader.load_landing(con, tmp_path)
+    stat = path.stat()
+    path.write_bytes(_orders_csv([{**ORDER, "paid_amount": "857.00"}]).encode())  # same size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as `cp -p` / `touch -r` would leave it
+    assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
+    assert [p.dt for p in loader.load_landing(con, tmp_path)] == [date.fromisoformat(DT)]
+    assert con.execute("select paid_amount::varchar from raw.orders").fetchall() == [("857.00",)]
+    assert loader.load_landing(con, tmp_path) == []  # unchanged now: nothing reloads
+
+
+def test_the_per_file_ledger_is_kept_in_the_working_database(tmp_path):
+    put(tmp_path, "tracking", "a.jsonl", jsonl(GOOD_EVENT, b"{bad"))
+    put(tmp_path, "tracking", "b.jsonl", jsonl(ev(event_id="e2")))
+    con = duckdb.connect()
+    loader.load_landing(con, tmp_path)
+    assert con.execute("""select file, rows_in, loaded, quarantined, length(sha256) from raw._file_ledger
+                          order by file""").fetchall() == [
+        (f"tracking/dt={DT}/a.jsonl", 2, 1, 1, 64), (f"tracking/dt={DT}/b.jsonl", 1, 1, 0, 64)]
