@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -27,7 +28,7 @@ def changed_partitions(settings: Settings, landing: Landing, full_refresh: bool)
     """Landing days whose files' contents are new or changed since the last load (all days on a full refresh)."""
     if full_refresh or not settings.work_db.exists():
         return landing.days()
-    con = duckdb.connect(str(settings.work_db), read_only=True)
+    con = connect_working_db(settings.work_db, read_only=True)
     try:
         return loader.changed_days(con, landing)
     finally:
@@ -186,6 +187,30 @@ def _record_state(settings: Settings) -> None:
         _state_path(settings).write_text(json.dumps(state) + "\n")
 
 
+LOCK_WAIT_SECONDS = float(os.environ.get("SIYU_LOCK_WAIT_SECONDS", "60"))
+
+
+def connect_working_db(path: Path, read_only: bool = False, wait_s: float = LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
+    """Open the working database, waiting while another process still holds its lock.
+
+    Right after a build is killed (kill -9), its dbt child lives on for a few seconds and keeps the
+    file locked; a new build waits for it instead of failing, and says what it waits for."""
+    deadline = time.monotonic() + wait_s
+    announced = False
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower() or time.monotonic() >= deadline:
+                raise
+            if not announced:
+                holder = str(error).split("(PID", 1)[-1].split(")", 1)[0].strip() if "(PID" in str(error) else "?"
+                print(f"siyu build: {path.name} is still locked by process {holder} (an earlier run's dbt child?); "
+                      f"waiting up to {wait_s:.0f} s for it to finish …", file=sys.stderr, flush=True)
+                announced = True
+            time.sleep(0.5)
+
+
 class SaltChangedError(RuntimeError):
     pass
 
@@ -195,7 +220,7 @@ def guard_salt(settings: Settings, full_refresh: bool) -> None:
     would silently re-hash phones and rename members: refused, unless a --full-refresh re-hashes all."""
     fingerprint = hmac_sha256("siyu salt fingerprint v1", resolve_salt())
     settings.work_db.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(settings.work_db))
+    con = connect_working_db(settings.work_db)
     try:
         con.execute("create schema if not exists raw")
         con.execute("create table if not exists raw._salt (fingerprint varchar not null, recorded_at timestamp)")
@@ -219,6 +244,10 @@ def _run_build(settings: Settings, landing: Landing, full_refresh: bool) -> int:
     except SaltChangedError as error:
         print(f"siyu build: {error}", file=sys.stderr)
         return 2
+    except duckdb.IOException as error:
+        print(f"siyu build: cannot open the working database {settings.work_db}: {error}\n"
+              "Another process holds it; nothing was changed. Run again when it has finished.", file=sys.stderr)
+        return 3
     changed = changed_partitions(settings, landing, full_refresh)
     if _nothing_to_do(settings, changed, full_refresh):
         print(f"siyu build: nothing new in {settings.landing_dir} since the last build; "
