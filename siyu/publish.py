@@ -112,16 +112,9 @@ def _remove(paths: list[Path]) -> None:
         path.unlink(missing_ok=True)
 
 
-def _fsync_file(path: Path) -> None:
+def _fsync(path: Path) -> None:
+    """Make a file's bytes, or a directory's entries (a rename), durable."""
     fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_directory(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -319,7 +312,7 @@ def publish_report(work_db: Path, published: Path) -> PublishReport:
         if staging.with_name(staging.name + ".wal").exists():
             raise PublishError(f"{staging} still has a write-ahead log after its checkpoint")
         os.chmod(staging, PUBLISHED_MODE)
-        _fsync_file(staging)
+        _fsync(staging)
         steps["fsync"] = time.perf_counter() - mark
         step = f"auditing {staging}"
         mark = time.perf_counter()
@@ -339,7 +332,7 @@ def publish_report(work_db: Path, published: Path) -> PublishReport:
                            f"{_space_hint(error, published.parent)} "
                            f"The partial {staging.name} was removed; {published.name} was not changed.") from error
     try:
-        _fsync_directory(published.parent)  # make the rename itself durable
+        _fsync(published.parent)  # make the rename itself durable
     except OSError as error:
         raise PublishError(f"{published} was published, but syncing its folder failed ({_describe(error)}): "
                            "after a power loss readers may see the previous version") from error

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO, Iterator
 
 from .schema import SOURCES
 
@@ -121,13 +122,7 @@ def scan(landing_dir: Path, sources: tuple[str, ...] = SOURCES) -> Landing:
             continue
         if not folder.is_dir():
             continue
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-            rel = f"{source}/{entry.name}"
-            if _ignored(entry.name):
-                continue
-            if entry.is_symlink():
-                landing.skipped.append((rel, "symbolic link, not followed"))
-                continue
+        for entry, rel in _entries(folder, source, landing):
             match = PARTITION_DIR.match(entry.name)
             if not entry.is_dir():
                 landing.skipped.append((rel, "not a dt=YYYY-MM-DD partition folder"))
@@ -143,16 +138,24 @@ def scan(landing_dir: Path, sources: tuple[str, ...] = SOURCES) -> Landing:
     return landing
 
 
-def _partition_files(folder: Path, rel: str, source: str, landing: Landing) -> list[LandingFile]:
-    files: list[LandingFile] = []
-    wanted = extension(source)
+def _entries(folder: Path, rel: str, landing: Landing) -> Iterator[tuple[os.DirEntry, str]]:
+    """A folder's entries by name with their landing-relative names: `_`/`.` names ignored, links
+    reported (never followed)."""
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
         name = f"{rel}/{entry.name}"
         if _ignored(entry.name):
             continue
         if entry.is_symlink():
             landing.skipped.append((name, "symbolic link, not followed"))
-        elif entry.is_dir():
+            continue
+        yield entry, name
+
+
+def _partition_files(folder: Path, rel: str, source: str, landing: Landing) -> list[LandingFile]:
+    files: list[LandingFile] = []
+    wanted = extension(source)
+    for entry, name in _entries(folder, rel, landing):
+        if entry.is_dir():
             landing.skipped.append((name, "sub-folder inside a partition (files must sit directly in dt=…/)"))
         elif not entry.name.lower().endswith(wanted):
             landing.skipped.append((name, f"not a {wanted} file"))
@@ -162,18 +165,22 @@ def _partition_files(folder: Path, rel: str, source: str, landing: Landing) -> l
     return files
 
 
+def open_no_follow(path: Path) -> BinaryIO:
+    """Open a landing file for reading, refusing a link swapped in after the scan."""
+    return os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb")
+
+
 def sha256_file(path: Path) -> str:
-    """Hash of a file's bytes; opened without following a link swapped in after the scan."""
     digest = hashlib.sha256()
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    with os.fdopen(fd, "rb") as handle:
+    with open_no_follow(path) as handle:
         while chunk := handle.read(HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
 
 
 def hash_files(partitions: list[Partition], known: dict[str, tuple[FileStat, str]]) -> None:
-    """Fill in each file's content hash, reusing the ledger's while the file's stat is unchanged."""
+    """Fill in each file's content hash, reusing the ledger's while the file's stat is unchanged.
+    Needed only to compare with what was loaded; the loader hashes the bytes it reads."""
     for part in partitions:
         for f in part.files:
             seen = known.get(f.name)

@@ -13,8 +13,8 @@ in the per-file ledger `raw._file_ledger`; `raw._load_log` holds one row per par
 
 from __future__ import annotations
 
+import hashlib
 import os
-import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from . import rules
 from .decoding import MAX_RAW_TEXT_CHARS, MAX_RECORD_BYTES, UTF8_BOM, DecodedFile, Rejected, decode_csv, decode_jsonl_lines
-from .discovery import FileStat, Landing, Partition, hash_files, scan
+from .discovery import FileStat, Landing, LandingFile, Partition, hash_files, open_no_follow, scan
 from .schema import QUARANTINE_DDL, RAW_TABLES, SOURCES
 
 # Files of one source are loaded in batches of about this many bytes: memory stays bounded at any
@@ -103,8 +103,12 @@ def pending_partitions(con: duckdb.DuckDBPyConnection | None, landing: Landing, 
     known, known_files = _known_state(con, source)
     present = landing.partitions.get(source, {})
     candidates = [p for dt, p in present.items() if days is None or dt in days]
-    hash_files(candidates, known_files)
-    pending = [p for p in candidates if reload_unchanged or known.get(p.dt) != p.fingerprint()]
+    if reload_unchanged:
+        pending = candidates
+    else:
+        # only partitions loaded before need their content compared; new ones load anyway
+        hash_files([p for p in candidates if p.dt in known], known_files)
+        pending = [p for p in candidates if p.dt not in known or known[p.dt] != p.fingerprint()]
     pending += [Partition(source, dt, []) for dt in known
                 if dt not in present and (days is None or dt in days)]
     return sorted(pending, key=lambda p: p.dt)
@@ -121,8 +125,8 @@ class _Batch:
     """The records of a batch of files, as Arrow tables DuckDB reads without copying."""
 
     source: str
+    files: list[LandingFile] = field(default_factory=list)
     file_names: list[str] = field(default_factory=list)
-    file_paths: list[Path] = field(default_factory=list)
     file_days: list[date] = field(default_factory=list)
     stats: list[FileStats] = field(default_factory=list)
     contents: list[str] = field(default_factory=list)  # whole files decoded in one go (JSONL happy path)
@@ -131,14 +135,11 @@ class _Batch:
     rejected: list[tuple[int, Rejected]] = field(default_factory=list)
 
 
-def _read_file(path: Path) -> bytes:
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)  # a link swapped in after the scan is refused
-    with os.fdopen(fd, "rb") as handle:
-        return handle.read()
-
-
-def _add_file(batch: _Batch, index: int, path: Path) -> None:
-    data = _read_file(path)
+def _add_file(batch: _Batch, index: int, landing_file: LandingFile) -> None:
+    with open_no_follow(landing_file.path) as handle:
+        data = handle.read()
+    # the ledger records the hash of exactly the bytes that were loaded (one read per file)
+    landing_file.sha256 = hashlib.sha256(data).hexdigest()
     if batch.source in rules.CSV_COLUMNS:
         decoded = decode_csv(data)
         stats = batch.stats[index]
@@ -220,7 +221,7 @@ def _check_sql(source: str) -> tuple[str, list[str]]:
     expressions = [cond for cond, _ in rule_list] + [reason for _, reason in rule_list] + list(spec.columns.values())
     if not is_csv:
         expressions, lists = rules.hoist_json_paths(expressions)
-        expressions = [re.sub(r"\b([tkvf])\[(\d+)\]", r"\1_\2", e) for e in expressions]
+        elements = [(name, i) for name, (_, count) in lists.items() for i in range(1, count + 1)]
     n = len(rule_list)
     hoisted_rules = list(zip(expressions[:n], expressions[n:2 * n]))
     column_exprs = dict(zip(column_names, expressions[2 * n:]))
@@ -231,14 +232,12 @@ def _check_sql(source: str) -> tuple[str, list[str]]:
     if is_csv:
         parsed = "records"
     else:
-        # Unpack the lists into plain columns (t_1, v_2 …): the rules then compare scalars.
-        unpacked = ", ".join(f"{name}[{i}] as {name}_{i}" for name, (_, n) in lists.items() for i in range(1, n + 1))
+        unpacked = ", ".join(f"{name}[{i}] as {name}_{i}" for name, i in elements)
         hoisted = ", ".join(f"{sql} as {name}" for name, (sql, _) in lists.items())
         parsed = f"""(select * exclude ({', '.join(lists)}), {unpacked} from (select *, {hoisted} from (
                         select *, case when strlen(text) <= {MAX_RECORD_BYTES} and json_valid(text) then text::json end as j
                         from records)))"""
-    hoisted_columns = "" if is_csv else ", j, " + ", ".join(
-        f"{name}_{i}" for name, (_, n) in lists.items() for i in range(1, n + 1))
+    hoisted_columns = "" if is_csv else ", j, " + ", ".join(f"{name}_{i}" for name, i in elements)
     sql = f"""
         select * exclude (reason{hoisted_columns}), reason from (
             select *, {cols}
@@ -280,12 +279,12 @@ def _load_batch(con: duckdb.DuckDBPyConnection, source: str, parts: list[Partiti
     batch = _Batch(source)
     for part in parts:
         for f in part.files:
+            batch.files.append(f)
             batch.file_names.append(f.name)
-            batch.file_paths.append(f.path)
             batch.file_days.append(part.dt)
             batch.stats.append(FileStats(file=f.name, encoding="utf-8"))
-    for index, path in enumerate(batch.file_paths):
-        _add_file(batch, index, path)
+    for index, landing_file in enumerate(batch.files):
+        _add_file(batch, index, landing_file)
 
     days = [p.dt for p in parts]
     con.execute("begin transaction")
@@ -331,9 +330,10 @@ def _load_batch(con: duckdb.DuckDBPyConnection, source: str, parts: list[Partiti
             counts = {i: (n, ok) for i, n, ok in con.execute(
                 "select file_index, count(*), count(*) filter (where reason is null) from checked group by all").fetchall()}
             con.execute("drop table records; drop table checked")
-            for view in ("contents", "lines"):
-                if view == "contents" and batch.content_index or view == "lines" and batch.line_tables:
-                    con.unregister(view)
+            if batch.content_index:
+                con.unregister("contents")
+            if batch.line_tables:
+                con.unregister("lines")
         if batch.rejected:
             con.executemany(
                 "insert into raw.quarantine values (?, ?, ?, ?, ?, ?::timestamp, ?::date)",
@@ -394,9 +394,6 @@ def _batches(parts: list[Partition]) -> list[list[Partition]]:
 def load_partitions(con: duckdb.DuckDBPyConnection, source: str, parts: list[Partition]) -> list[PartitionStats]:
     """Replace the given partitions of `source` in raw with what their files hold now."""
     ensure_raw_schema(con)
-    for part in parts:
-        if any(f.sha256 is None for f in part.files):
-            hash_files([part], {})
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     results: list[PartitionStats] = []
     for batch in _batches(parts):

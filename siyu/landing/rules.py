@@ -112,6 +112,10 @@ def repeated_key_rule(path: str = "$") -> tuple[str, str]:
             f" || '\"{where}'")
 
 
+# A WeCom API response that is an error ({"errcode": 40001, "errmsg": …}) instead of the object asked for.
+API_ERROR_RULE = ("json_type(j, '$.errcode') in ('BIGINT', 'UBIGINT') and (j->>'$.errcode')::bigint <> 0",
+                  "'API error response: errcode ' || (j->>'$.errcode') || ' ' || coalesce(j->>'$.errmsg', '')")
+
 OBJECT_RULES = [
     ("j is null", "'malformed JSON (not parseable)'"),
     ("json_type(j) <> 'OBJECT'", "'not a JSON object: ' || lower(json_type(j))"),
@@ -161,8 +165,7 @@ def wecom_contacts(dt: str) -> SourceRules:
             "follow_user": "j->'$.follow_user'",
         },
         rules=OBJECT_RULES
-        + [("json_type(j, '$.errcode') in ('BIGINT', 'UBIGINT') and (j->>'$.errcode')::bigint <> 0",
-            "'API error response: errcode ' || (j->>'$.errcode') || ' ' || coalesce(j->>'$.errmsg', '')"),
+        + [API_ERROR_RULE,
            ("json_type(j, '$.external_contact') is distinct from 'OBJECT'", "'missing required object external_contact'"),
            repeated_key_rule("$.external_contact")]
         + required_id("$.external_contact.external_userid", "external_contact.external_userid")
@@ -183,8 +186,7 @@ def wecom_groups(dt: str) -> SourceRules:
             "group_chat": "j->'$.group_chat'",
         },
         rules=OBJECT_RULES
-        + [("json_type(j, '$.errcode') in ('BIGINT', 'UBIGINT') and (j->>'$.errcode')::bigint <> 0",
-            "'API error response: errcode ' || (j->>'$.errcode') || ' ' || coalesce(j->>'$.errmsg', '')"),
+        + [API_ERROR_RULE,
            ("json_type(j, '$.group_chat') is distinct from 'OBJECT'", "'missing required object group_chat'"),
            repeated_key_rule("$.group_chat")]
         + required_id("$.group_chat.chat_id", "group_chat.chat_id")
@@ -372,15 +374,16 @@ _HOISTED = (
 )
 
 
-def hoist_json_paths(expressions: list[str]) -> tuple[list[str], dict[str, str]]:
+def hoist_json_paths(expressions: list[str]) -> tuple[list[str], dict[str, tuple[str, int]]]:
     """Rewrite expressions over the parsed record `j` to read lists computed once per record.
 
     DuckDB parses a JSON document again for every path it reads; a source's rules read 20–40
     paths, so each kind of access (type, keys, string value, JSON fragment) is done once per record
     for all its paths, with DuckDB's multi-path functions (`json_type(j, [paths])` …), and the rules
-    index the resulting lists. Semantics are unchanged: element i is what the single-path call
-    returns (NULL where the path is absent). Returns the rewritten expressions and, per list name,
-    the SQL that computes it and its length.
+    read plain columns unpacked from those lists (`t_1`, `v_2` … = element i of list t, v …), so they
+    compare scalars. Semantics are unchanged: element i is what the single-path call returns (NULL
+    where the path is absent). Returns the rewritten expressions and, per list name, the SQL that
+    computes it and its length.
     """
     paths: dict[str, list[str]] = {name: [] for name, _, _ in _HOISTED}
 
@@ -393,7 +396,7 @@ def hoist_json_paths(expressions: list[str]) -> tuple[list[str], dict[str, str]]
     for expr in expressions:
         expr = expr.replace("json_keys(j)", "json_keys(j->'$')")
         for name, _, pattern in _HOISTED:
-            expr = pattern.sub(lambda m, name=name: f"{name}[{index(name, m.group(1))}]", expr)
+            expr = pattern.sub(lambda m, name=name: f"{name}_{index(name, m.group(1))}", expr)
         out.append(expr)
     lists = {name: (f"{function}(j, [" + ", ".join(f"'{p}'" for p in paths[name]) + "])", len(paths[name]))
              for name, function, _ in _HOISTED if paths[name]}
