@@ -81,30 +81,9 @@ def _tree_rss_proc(root: int) -> int:
     return total
 
 
-def _tree_rss_psutil(root: int) -> int:
-    import psutil
-
-    try:
-        process = psutil.Process(root)
-        tree = [process, *process.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    total = 0
-    for proc in tree:
-        try:
-            total += proc.memory_info().rss
-        except psutil.Error:
-            continue
-    return total
-
-
 def tree_rss(root: int) -> int:
-    """Resident memory (bytes) of a process and all its descendants: psutil when installed, else /proc."""
-    try:
-        import psutil  # noqa: F401
-    except ImportError:
-        return _tree_rss_proc(root) if os.path.isdir("/proc") else 0
-    return _tree_rss_psutil(root)
+    """Resident memory (bytes) of a process and all its descendants (0 where /proc is missing)."""
+    return _tree_rss_proc(root) if os.path.isdir("/proc") else 0
 
 
 class TreeSampler:
