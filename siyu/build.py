@@ -230,11 +230,23 @@ def guard_salt(settings: Settings, full_refresh: bool) -> None:
                 f"the PII salt differs from the one {settings.work_db} was built with. Phone hashes and "
                 "phone-based member ids would change. Restore the previous SIYU_PII_SALT (or salt file), or run "
                 "`siyu build --full-refresh` to re-hash everything with the new salt. Nothing was changed.")
+        if full_refresh and recorded and recorded[0] != fingerprint and _forget_requests_under_other_salt(con, fingerprint):
+            raise SaltChangedError(
+                "`siyu forget` requests were recorded as hashes salted with the previous PII salt: with a new salt "
+                "they would no longer recognise the people they erased, and a full refresh would bring them back. "
+                "Keep the previous salt. Nothing was changed.")
         if not recorded or recorded[0] != fingerprint:
             con.execute("delete from raw._salt")
             con.execute("insert into raw._salt values (?, now()::timestamp)", [fingerprint])
     finally:
         con.close()
+
+
+def _forget_requests_under_other_salt(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
+    exists = con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' "
+                         "and table_name = '_forget_requests'").fetchone()[0]
+    return bool(exists) and con.execute("select count(*) from raw._forget_requests where salt_fingerprint <> ?",
+                                        [fingerprint]).fetchone()[0] > 0
 
 
 def _run_build(settings: Settings, landing: Landing, full_refresh: bool) -> int:

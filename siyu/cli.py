@@ -1,4 +1,4 @@
-"""`siyu` — the project's command line (DESIGN §7): simulate, build, sql, bench."""
+"""`siyu` — the project's command line (DESIGN §7): simulate, build, sql, forget, bench."""
 
 from __future__ import annotations
 
@@ -32,6 +32,21 @@ def _sql(args: argparse.Namespace) -> int:
     from .sql_shell import run_shell
 
     return run_shell(args.command, args.warehouse, fmt=args.format, max_rows=args.max_rows)
+
+
+def _forget(args: argparse.Namespace) -> int:
+    if args.warehouse:
+        os.environ["SIYU_WAREHOUSE"] = args.warehouse
+    if args.landing:
+        os.environ["SIYU_LANDING_DIR"] = args.landing
+    from .forget import list_requests, run_forget
+    from .settings import Settings
+
+    if args.list:
+        return list_requests(Settings.from_env())
+    kind, value = next((k, getattr(args, k)) for k in ("phone", "unionid", "external_userid", "openid", "distinct_id")
+                       if getattr(args, k) is not None)
+    return run_forget(kind, value)
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -74,6 +89,22 @@ def main(argv: list[str] | None = None) -> int:
     sql.add_argument("--max-rows", type=int, metavar="N",
                      help="table format: show at most N rows (default 40 on a terminal, all when piped; 0 = all)")
     sql.set_defaults(func=_sql)
+
+    forget = sub.add_parser("forget", help="erase a person from every layer and keep them out of later loads (PIPL)",
+                            description="Erase the member an identifier belongs to — every identifier, event, contact, "
+                                        "group entry, message, order and quarantined line — from the working database "
+                                        "and the published file, and keep them out of every later load. The request is "
+                                        "kept only as salted hashes.")
+    who = forget.add_mutually_exclusive_group(required=True)
+    who.add_argument("--phone", metavar="P")
+    who.add_argument("--unionid", metavar="U")
+    who.add_argument("--external-userid", metavar="E")
+    who.add_argument("--openid", metavar="APPID:OPENID")
+    who.add_argument("--distinct-id", metavar="D")
+    who.add_argument("--list", action="store_true", help="show the forget requests (hashes and times)")
+    forget.add_argument("--landing", help="landing folder (default $SIYU_LANDING_DIR or data/landing)")
+    forget.add_argument("--warehouse", help="published DuckDB file (default $SIYU_WAREHOUSE or data/warehouse/siyu.duckdb)")
+    forget.set_defaults(func=_forget)
 
     bench = sub.add_parser("bench", help="benchmark: simulate (cached), full build, one new day, nothing new")
     bench.add_argument("--scale", choices=("S", "M", "L"), default="S", help="S 10k×90d, M 100k×90d, L 1M×30d")

@@ -13,8 +13,8 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from .pii import hmac_sha256, resolve_salt
 
 
-def register_functions(conn: duckdb.DuckDBPyConnection) -> None:
-    salt = resolve_salt()
+def register_functions(conn: duckdb.DuckDBPyConnection, salt: str | None = None) -> None:
+    salt = salt or resolve_salt()
 
     def pii_hash(values: pa.Array) -> pa.Array:
         return pa.array([hmac_sha256(v, salt) for v in values.to_pylist()], pa.string())

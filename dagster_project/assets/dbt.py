@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -17,6 +18,8 @@ from ..resources import WarehouseResource
 from siyu.settings import DBT_PROJECT_DIR, dbt_executable
 
 LAYERS = ("staging", "intermediate", "marts")
+PARTIAL_PARSE = "partial_parse.msgpack"
+KEPT_RUN_TARGETS = 3  # per-run dbt target folders kept for debugging (each holds compiled SQL and run results)
 
 
 def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
@@ -40,6 +43,10 @@ def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
                 subprocess.run([dbt_executable(), "parse", "--quiet", "--project-dir", str(project_dir),
                                 "--profiles-dir", str(project_dir), "--target-path", str(scratch)],
                                cwd=project_dir, check=True)
+                # dagster-dbt copies target/partial_parse.msgpack into each run's target folder:
+                # dbt then re-parses only what changed instead of the whole project on every build
+                if (scratch / PARTIAL_PARSE).exists():
+                    os.replace(scratch / PARTIAL_PARSE, target / PARTIAL_PARSE)
                 os.replace(scratch / "manifest.json", manifest)
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
@@ -97,6 +104,17 @@ def _table_metadata(db_path: str) -> dict[tuple[str, str], dict[str, Any]]:
     return out
 
 
+def prune_run_targets(project_dir: Path = DBT_PROJECT_DIR, keep: int = KEPT_RUN_TARGETS) -> None:
+    """dagster-dbt gives every invocation its own target folder (≈14 MB at the demo scale); a daily
+    build would pile up gigabytes a year. Keep the newest few, and any touched in the last hour
+    (another build on the same project may still be using its folder)."""
+    runs = sorted((p for p in (project_dir / "target").glob("dbt_models-*") if p.is_dir()),
+                  key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in runs[keep:]:
+        if time.time() - old.stat().st_mtime > 3600:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def _failed_nodes(invocation) -> list[str]:
     try:
         results = invocation.get_artifact("run_results.json")["results"]
@@ -109,6 +127,7 @@ def _failed_nodes(invocation) -> list[str]:
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator[Any]:
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     events = list(invocation.stream())  # dbt holds the DuckDB file until it exits
+    prune_run_targets()
     metadata = _table_metadata(warehouse.work_db)
     for event in events:
         if isinstance(event, Output):

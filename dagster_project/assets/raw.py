@@ -88,6 +88,7 @@ def build_raw_asset(source: str) -> AssetsDefinition:
                 "rows_in": stats["rows_in"],
                 "rows_loaded": stats["rows_loaded"],
                 "rows_quarantined": stats["rows_quarantined"],
+                "rows_suppressed": stats["rows_suppressed"],
                 "dagster/row_count": table_rows,
                 "quarantine_reasons": MetadataValue.md(_reason_table(reasons)),
                 "files": MetadataValue.json(stats["files"][:200]),

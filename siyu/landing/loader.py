@@ -7,7 +7,8 @@ SQL. Files that are not valid UTF-8 as a whole fall back to line-by-line decodin
 costs only that line. CSV exports go through Python's csv module (quoted fields may span lines).
 
 Reloading a partition replaces it (delete + insert in one transaction per batch), so loads are
-idempotent and order-independent. Per file, rows in = rows loaded + rows quarantined, recorded
+idempotent and order-independent. Per file, rows in = rows loaded + rows quarantined + rows
+suppressed (records of people erased with `siyu forget`, see `suppression.py`), recorded
 in the per-file ledger `raw._file_ledger`; `raw._load_log` holds one row per partition.
 """
 
@@ -22,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from . import rules
+from . import rules, suppression
 from .decoding import MAX_RAW_TEXT_CHARS, MAX_RECORD_BYTES, UTF8_BOM, DecodedFile, Rejected, decode_csv, decode_jsonl_lines
 from .discovery import FileStat, Landing, LandingFile, Partition, hash_files, open_no_follow, scan
 from .schema import QUARANTINE_DDL, RAW_TABLES, SOURCES
@@ -38,7 +39,7 @@ LEDGER_DDL = """
     loaded_at timestamp, primary key (source, dt, file)"""
 LOAD_LOG_DDL = """
     source varchar, dt date, fingerprint varchar, files integer, rows_in bigint,
-    loaded bigint, quarantined bigint, loaded_at timestamp, primary key (source, dt)"""
+    loaded bigint, quarantined bigint, loaded_at timestamp, suppressed bigint default 0, primary key (source, dt)"""
 
 
 @dataclass
@@ -48,6 +49,7 @@ class FileStats:
     rows_in: int = 0
     loaded: int = 0
     quarantined: int = 0
+    suppressed: int = 0  # records of forgotten people (siyu forget), kept out at intake
     extra_columns: list[str] = field(default_factory=list)
 
 
@@ -70,6 +72,10 @@ class PartitionStats:
     def quarantined(self) -> int:
         return sum(f.quarantined for f in self.files)
 
+    @property
+    def suppressed(self) -> int:
+        return sum(f.suppressed for f in self.files)
+
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists raw")
@@ -77,7 +83,9 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"create table if not exists raw.{table} ({ddl})")
     con.execute(f"create table if not exists raw.quarantine ({QUARANTINE_DDL})")
     con.execute(f"create table if not exists raw._load_log ({LOAD_LOG_DDL})")
+    con.execute("alter table raw._load_log add column if not exists suppressed bigint default 0")
     con.execute(f"create table if not exists raw._file_ledger ({LEDGER_DDL})")
+    suppression.ensure_requests_table(con)
 
 
 # --- what needs loading -------------------------------------------------------------------------
@@ -342,11 +350,14 @@ def _load_batch(con: duckdb.DuckDBPyConnection, source: str, parts: list[Partiti
         rejected_per_file: dict[int, int] = {}
         for i, _ in batch.rejected:
             rejected_per_file[i] = rejected_per_file.get(i, 0) + 1
+        suppressed = _suppress_forgotten(con, source, days)
         for i, stats in enumerate(batch.stats):
             seen, ok = counts.get(i, (0, 0))
+            gone_loaded, gone_quarantined = suppressed.get((batch.file_days[i], batch.file_names[i]), (0, 0))
             stats.rows_in = seen + rejected_per_file.get(i, 0)
-            stats.loaded = ok
-            stats.quarantined = stats.rows_in - stats.loaded
+            stats.loaded = ok - gone_loaded
+            stats.suppressed = gone_loaded + gone_quarantined
+            stats.quarantined = stats.rows_in - stats.loaded - stats.suppressed
         results = _record_ledger(con, source, parts, batch, loaded_at)
         con.unregister("file_names")
         con.execute("commit")
@@ -354,6 +365,16 @@ def _load_batch(con: duckdb.DuckDBPyConnection, source: str, parts: list[Partiti
         con.execute("rollback")
         raise
     return results
+
+
+def _suppress_forgotten(con: duckdb.DuckDBPyConnection, source: str, days: list[date]
+                        ) -> dict[tuple[date, str], tuple[int, int]]:
+    """Records of people erased with `siyu forget` never come back: removed inside this load's transaction."""
+    if not suppression.has_requests(con):
+        return {}
+    from ..pii import resolve_salt
+
+    return suppression.suppress(con, resolve_salt(), (source,), days).per_file(source)
 
 
 def _record_ledger(con: duckdb.DuckDBPyConnection, source: str, parts: list[Partition], batch: _Batch,
@@ -367,13 +388,14 @@ def _record_ledger(con: duckdb.DuckDBPyConnection, source: str, parts: list[Part
         results.append(result)
         for f, s in zip(part.files, stats):
             ledger_rows.append([source, part.dt, f.name, f.stat.size, f.stat.mtime_ns, f.stat.ctime_ns, f.stat.inode,
-                                f.sha256, s.encoding, s.rows_in, s.loaded, s.quarantined, 0, loaded_at])
+                                f.sha256, s.encoding, s.rows_in, s.loaded, s.quarantined, s.suppressed, loaded_at])
     if ledger_rows:
         con.executemany("insert into raw._file_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::timestamp)",
                         ledger_rows)
-    con.executemany("insert into raw._load_log values (?, ?, ?, ?, ?, ?, ?, ?::timestamp)",
-                    [[r.source, r.dt, r.fingerprint, len(r.files), r.rows_in, r.loaded, r.quarantined, loaded_at]
-                     for r in results])
+    con.executemany("insert into raw._load_log (source, dt, fingerprint, files, rows_in, loaded, quarantined, "
+                    "loaded_at, suppressed) values (?, ?, ?, ?, ?, ?, ?, ?::timestamp, ?)",
+                    [[r.source, r.dt, r.fingerprint, len(r.files), r.rows_in, r.loaded, r.quarantined, loaded_at,
+                      r.suppressed] for r in results])
     return results
 
 
@@ -408,6 +430,7 @@ def stats_metadata(parts: list[PartitionStats]) -> dict[str, object]:
         "rows_in": sum(p.rows_in for p in parts),
         "rows_loaded": sum(p.loaded for p in parts),
         "rows_quarantined": sum(p.quarantined for p in parts),
+        "rows_suppressed": sum(p.suppressed for p in parts),
         "files": [asdict(f) for p in parts for f in p.files],
     }
 

@@ -1,0 +1,269 @@
+"""`siyu forget`: erase a person from every layer, and keep them out of every later load (DESIGN §7).
+
+China's PIPL (Art. 47) obliges a brand to delete a person's personal information on request.
+Given one identifier, the command
+
+1. finds the member it belongs to in the identity graph (`intermediate.int_identity_map`); an
+   identifier shared by strangers (DESIGN §4, e.g. a store landline) is refused, it would take
+   other people with it;
+2. records the request as salted hashes of each of the member's identifiers, with its time
+   (`raw._forget_requests`: no identifier, name or id of the person is stored);
+3. removes the person's records from the raw layer — every event, contact, follow, group entry,
+   message, order and quarantined line — counted as *suppressed* in the per-file ledger
+   (`siyu.landing.suppression`, the same code the loader runs on every later load);
+4. rebuilds staging, intermediate and marts from that raw layer, runs every check and
+   republishes (the published file is written anew, never patched);
+5. rewrites the working database file, so the deleted bytes are not left in free blocks.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from .landing import suppression
+from .landing.loader import ensure_raw_schema
+from .landing.schema import SOURCES
+from .pii import MissingSaltError, ensure_salt, hmac_sha256, resolve_salt
+from .settings import Settings
+
+KINDS = ("phone", "unionid", "external_userid", "openid", "distinct_id")
+PHONE = re.compile(r"^1[3-9][0-9]{9}$")
+
+
+class ForgetRefused(ValueError):
+    """The request cannot be carried out as asked (a shared identifier, a malformed value)."""
+
+
+def normalize_phone(value: str) -> str | None:
+    """DESIGN §4, exactly as the staging models' `normalize_phone` macro does it."""
+    digits = re.sub(r"[^0-9]", "", re.sub(r"^(\+86|0086)", "", value.strip()))
+    return digits if PHONE.match(digits) else None
+
+
+def identifier_of(kind: str, value: str, salt: str) -> str:
+    """The identifier as the identity graph writes it: 'kind:value' (a phone as its HMAC)."""
+    value = value.strip()
+    if kind == "phone":
+        phone = normalize_phone(value)
+        if phone is None:
+            raise ForgetRefused(f"{value!r} is not a mainland mobile number (DESIGN §4: 1[3-9] and 9 more digits)")
+        return "phone:" + hmac_sha256(phone, salt)
+    if kind == "openid":
+        appid, _, openid = value.partition(":")
+        if not appid or not openid:
+            raise ForgetRefused("an openid is scoped by its official account: give it as APPID:OPENID")
+        return f"openid:{appid}:{openid}"
+    if kind not in KINDS or not value:
+        raise ForgetRefused(f"unknown identifier kind {kind!r} or empty value")
+    return f"{kind}:{value}"
+
+
+def request_rows(identifiers: list[str], salt: str, request_id: str, at: datetime, fingerprint: str) -> list[list]:
+    """Salted hashes to store. An openid is also kept without its appid, so a quarantined line that
+    only holds the bare value is recognised too."""
+    rows: dict[str, str] = {}
+    for identifier in identifiers:
+        kind = identifier.split(":", 1)[0]
+        rows[suppression.request_key(identifier, salt)] = kind
+        if kind == "openid":
+            rows[suppression.request_key("openid_value:" + identifier.split(":", 2)[2], salt)] = "openid_value"
+    return [[key, kind, request_id, at, fingerprint] for key, kind in rows.items()]
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(con.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+                            [schema, table]).fetchone()[0])
+
+
+def member_identifiers(con: duckdb.DuckDBPyConnection, identifier: str) -> tuple[str | None, list[str]]:
+    """The member an identifier belongs to and all of that member's identifiers; refuses a shared one."""
+    if _table_exists(con, "intermediate", "int_identity_shared_identifiers"):
+        shared = con.execute("""select identifier_kind, unionids_touched from intermediate.int_identity_shared_identifiers
+                                where identifier = ?""", [identifier]).fetchone()
+        if shared:
+            raise ForgetRefused(
+                f"this {shared[0]} is shared by strangers: it appears on records of {shared[1]} different people "
+                "(unionids), so it identifies nobody (DESIGN §4, e.g. a store landline). Forgetting it would erase "
+                "other people. Ask with an identifier of the person alone (their unionid, openid, external_userid, "
+                "own phone or distinct_id). Nothing was changed.")
+    if not _table_exists(con, "intermediate", "int_identity_map"):
+        return None, [identifier]
+    found = con.execute("select member_id from intermediate.int_identity_map where identifier = ?", [identifier]).fetchone()
+    if not found:
+        return None, [identifier]
+    rows = con.execute("select identifier from intermediate.int_identity_map where member_id = ? order by 1",
+                       [found[0]]).fetchall()
+    return found[0], [r[0] for r in rows]
+
+
+@dataclass
+class Counts:
+    raw_rows: int
+    quarantined: int
+    members: int
+    funnel: tuple[int, int, int, int]
+    net_gmv: float
+
+    @staticmethod
+    def read(con: duckdb.DuckDBPyConnection) -> "Counts":
+        raw_rows = sum(con.execute(f"select count(*) from raw.{s}").fetchone()[0] for s in SOURCES
+                       if _table_exists(con, "raw", s))
+        quarantined = con.execute("select count(*) from raw.quarantine").fetchone()[0]
+        if not _table_exists(con, "marts", "dim_member"):
+            return Counts(raw_rows, quarantined, 0, (0, 0, 0, 0), 0.0)
+        members = con.execute("select count(*) from marts.dim_member").fetchone()[0]
+        funnel = con.execute("""select coalesce(sum(exposure_members), 0), coalesce(sum(interest_members), 0),
+                                       coalesce(sum(lead_members), 0), coalesce(sum(deal_members), 0)
+                                from marts.funnel_daily""").fetchone()
+        gmv = con.execute("select coalesce(sum(net_gmv), 0) from marts.fct_orders").fetchone()[0]
+        return Counts(raw_rows, quarantined, members, tuple(int(x) for x in funnel), float(gmv))
+
+
+def _update_ledger(con: duckdb.DuckDBPyConnection, removed: suppression.Suppressed) -> None:
+    """The removed records become suppressed in the per-file ledger and the partition log."""
+    for source in SOURCES:
+        for (dt, file), (loaded, quarantined) in removed.per_file(source).items():
+            con.execute("""update raw._file_ledger set loaded = loaded - ?, quarantined = quarantined - ?,
+                               suppressed = coalesce(suppressed, 0) + ? where source = ? and dt = ? and file = ?""",
+                        [loaded, quarantined, loaded + quarantined, source, dt, file])
+            con.execute("""update raw._load_log set loaded = loaded - ?, quarantined = quarantined - ?,
+                               suppressed = coalesce(suppressed, 0) + ? where source = ? and dt = ?""",
+                        [loaded, quarantined, loaded + quarantined, source, dt])
+
+
+def erase_from_raw(settings: Settings, identifier: str, salt: str) -> tuple[str | None, suppression.Suppressed, Counts]:
+    """Steps 1–3 in one transaction: find the member, record the request, suppress their raw records."""
+    from .build import connect_working_db
+
+    con = connect_working_db(settings.work_db)
+    try:
+        ensure_raw_schema(con)
+        before = Counts.read(con)
+        member, identifiers = member_identifiers(con, identifier)
+        fingerprint = hmac_sha256("siyu salt fingerprint v1", salt)
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        con.execute("begin transaction")
+        try:
+            con.executemany("insert or ignore into raw._forget_requests values (?, ?, ?, ?::timestamp, ?)",
+                            request_rows(identifiers, salt, uuid.uuid4().hex[:12], now, fingerprint))
+            removed = suppression.suppress(con, salt, SOURCES)
+            _update_ledger(con, removed)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        con.execute("checkpoint")
+        return member, removed, before
+    finally:
+        con.close()
+
+
+def compact(work_db: Path) -> None:
+    """Rewrite the working database into a new file and replace it: DuckDB reuses freed blocks but
+    does not wipe them, so deleted records could otherwise still be read from the file's bytes."""
+    from .publish import _fsync
+
+    fresh = work_db.with_name(work_db.name + ".compacting")
+    fresh.unlink(missing_ok=True)
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{work_db}' as old (read_only)")
+        con.execute(f"attach '{fresh}' as fresh")
+        con.execute("copy from database old to fresh")
+        con.execute("checkpoint fresh")
+        con.execute("detach fresh")
+        con.execute("detach old")
+    except BaseException:
+        fresh.unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()
+    os.chmod(fresh, 0o600)
+    _fsync(fresh)
+    os.replace(fresh, work_db)
+    _fsync(work_db.parent)
+
+
+def list_requests(settings: Settings) -> int:
+    if not settings.work_db.exists():
+        print("no forget requests (no working database yet)")
+        return 0
+    con = duckdb.connect(str(settings.work_db), read_only=True)
+    try:
+        if not _table_exists(con, "raw", "_forget_requests"):
+            print("no forget requests")
+            return 0
+        rows = con.execute("""select request_id, min(requested_at), count(*), list(identifier_kind || ' ' || key order by key)
+                              from raw._forget_requests group by request_id order by 2""").fetchall()
+    finally:
+        con.close()
+    if not rows:
+        print("no forget requests")
+        return 0
+    print(f"{len(rows)} forget request(s); each identifier is kept only as a salted SHA-256 hash")
+    for request_id, at, n, keys in rows:
+        print(f"request {request_id}  {at:%Y-%m-%d %H:%M:%S} UTC  {n} identifier hash(es)")
+        for key in keys:
+            print(f"    {key}")
+    return 0
+
+
+def run_forget(kind: str, value: str) -> int:
+    from .build import SaltChangedError, _exclusive_run, guard_salt, run_build
+
+    os.umask(0o077)
+    settings = Settings.from_env()
+    settings.export()
+    try:
+        ensure_salt()
+        salt = resolve_salt()
+        identifier = identifier_of(kind, value, salt)
+    except (MissingSaltError, ForgetRefused) as error:
+        print(f"siyu forget: {error}", file=sys.stderr)
+        return 2
+    with _exclusive_run(settings.work_db) as holder:
+        if holder is not None:
+            print(f"siyu forget: a build ({holder}) is running on {settings.work_db}; nothing was changed. "
+                  "Run again when it has finished.", file=sys.stderr)
+            return 3
+        try:
+            guard_salt(settings, full_refresh=False)
+            member, removed, before = erase_from_raw(settings, identifier, salt)
+        except (ForgetRefused, SaltChangedError) as error:
+            print(f"siyu forget: {error}", file=sys.stderr)
+            return 2
+    who = f"member {member}" if member else "no member (the identifier is not in the identity graph)"
+    print(f"siyu forget: {kind} → {who}; request recorded as salted hashes; "
+          f"{sum(removed.rows.values()):,} raw records and {sum(removed.quarantined.values()):,} quarantined lines "
+          f"removed, {sum(removed.rewritten.values()):,} records that mentioned them rewritten", flush=True)
+    state = settings.work_db.with_name(settings.work_db.name + ".published-state.json")
+    state.unlink(missing_ok=True)  # the next build must rebuild and republish, landing unchanged or not
+    code = run_build(full_refresh=False)
+    if code != 0:
+        print("siyu forget: the rebuild failed; the person is out of the raw layer and stays out of every load, "
+              "but the published file still holds the previous build. Fix the cause and run `siyu build`.",
+              file=sys.stderr)
+        return code
+    with _exclusive_run(settings.work_db) as holder:
+        if holder is None:
+            compact(settings.work_db)
+    con = duckdb.connect(str(settings.work_db), read_only=True)
+    try:
+        after = Counts.read(con)
+    finally:
+        con.close()
+    print("siyu forget: before → after")
+    print(f"  raw records        {before.raw_rows:>12,} → {after.raw_rows:,}")
+    print(f"  quarantined lines  {before.quarantined:>12,} → {after.quarantined:,}")
+    print(f"  members            {before.members:>12,} → {after.members:,}")
+    print(f"  funnel             {' → '.join(f'{n:,}' for n in before.funnel)}  ⇒  {' → '.join(f'{n:,}' for n in after.funnel)}")
+    print(f"  net GMV            {before.net_gmv:>12,.2f} → {after.net_gmv:,.2f}")
+    return 0
