@@ -40,7 +40,7 @@ def _graphql(port: int, query: str) -> dict:
 @pytest.fixture(scope="module")
 def webserver(tmp_path_factory):
     work = tmp_path_factory.mktemp("ui")
-    env = siyu_env(work) | {"SIYU_WAREHOUSE": str(work / "w.duckdb"), "SIYU_LANDING_DIR": str(work / "landing")}
+    env = siyu_env(work, dagster_home=True) | {"SIYU_WAREHOUSE": str(work / "w.duckdb"), "SIYU_LANDING_DIR": str(work / "landing")}
     Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     (Path(env["DAGSTER_HOME"]) / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     port = _free_port()

@@ -37,7 +37,8 @@ def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
     with open(target / ".parse.lock", "w") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         newest = max((p.stat().st_mtime for p in sources if p.is_file()), default=0)
-        if not manifest.exists() or manifest.stat().st_mtime < newest:
+        stale = not manifest.exists() or manifest.stat().st_mtime < newest
+        if stale or not (target / PARTIAL_PARSE).exists():
             scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=target))
             try:
                 subprocess.run([dbt_executable(), "parse", "--quiet", "--project-dir", str(project_dir),
