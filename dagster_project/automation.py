@@ -19,9 +19,10 @@ from dagster import (
     sensor,
 )
 
-from .partitions import daily_partitions
 from siyu.landing.discovery import scan
 from siyu.settings import Settings
+
+from .partitions import daily_partitions
 
 # SIYU_BUILD_DOCS=0 leaves the dbt docs site out of the job (it costs ~7 s a run); on by default.
 _selection = AssetSelection.all()

@@ -5,16 +5,17 @@ from __future__ import annotations
 from dagster import Definitions
 from dagster_dbt import DbtCliResource
 
+from siyu.pii import ensure_salt
+from siyu.settings import Settings, dbt_executable
+
 from .assets.dashboard import dashboard
 from .assets.dbt import dbt_models, dbt_project
 from .assets.docs import dbt_docs
 from .assets.publish import published_warehouse
 from .assets.raw import raw_assets
-from .checks.quality import mart_quality_checks
 from .automation import build_job, daily_schedule, landing_sensor
+from .checks.quality import mart_quality_checks
 from .resources import WarehouseResource
-from siyu.pii import ensure_salt
-from siyu.settings import Settings, dbt_executable
 
 
 def build_definitions(settings: Settings | None = None, reload_unchanged: bool = True) -> Definitions:

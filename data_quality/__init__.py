@@ -3,8 +3,8 @@
 No Dagster import here: Dagster asset checks call :func:`validate_table` / :func:`validate_many`.
 """
 
-from .runner import CheckOutcome, FailedExpectation, format_outcomes, release_connections, validate_many, validate_table
-from .suites import RAW_SUITES, SUITES, TableSuite, get_suite, raw_suites, register
+from .runner import CheckOutcome, FailedExpectation, release_connections, validate_many, validate_table
+from .suites import RAW_SUITES, SUITES, TableSuite, raw_suites, register
 
 __all__ = [
     "CheckOutcome",
@@ -12,8 +12,6 @@ __all__ = [
     "RAW_SUITES",
     "SUITES",
     "TableSuite",
-    "format_outcomes",
-    "get_suite",
     "raw_suites",
     "register",
     "release_connections",

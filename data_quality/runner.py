@@ -24,7 +24,7 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from . import duckdb_compat
 from .suites import TableSuite
@@ -355,9 +355,8 @@ def _install_template_cache() -> None:
     global _TEMPLATE_CACHE_INSTALLED
     if _TEMPLATE_CACHE_INSTALLED:
         return
-    from jinja2 import BytecodeCache
-
     from great_expectations.render.view import view as gx_view
+    from jinja2 import BytecodeCache
 
     class _MemoryBytecodeCache(BytecodeCache):
         def __init__(self) -> None:
@@ -567,6 +566,3 @@ def validate_table(
     """Validate one suite; see :func:`validate_many` for the keyword arguments."""
     return validate_many(db_path, [suite], docs_dir, **kwargs)[0]
 
-
-def format_outcomes(outcomes: Iterable[CheckOutcome]) -> str:
-    return "\n".join(o.summary() for o in outcomes)

@@ -99,20 +99,6 @@ class TableSuite:
     def table_name(self) -> str:
         return self.table.split(".", 1)[1]
 
-    def with_expectations(self, *more: Expectation | Iterable[Expectation]) -> "TableSuite":
-        """A copy with more expectations appended (accepts expectations or lists of them)."""
-        extra: list[Expectation] = []
-        for m in more:
-            extra.extend([m] if isinstance(m, Expectation) else list(m))
-        return TableSuite(
-            name=self.name,
-            table=self.table,
-            expectations=(*self.expectations, *extra),
-            partition_column=self.partition_column,
-            description=self.description,
-            tags=self.tags,
-        )
-
     def fresh_expectations(self) -> list[Expectation]:
         """Independent copies of the expectations (GE mutates ids when adding to a suite)."""
         out = []
@@ -308,14 +294,6 @@ def register(suite: TableSuite) -> TableSuite:
     """Add (or replace) a suite in the registry and return it."""
     SUITES[suite.name] = suite
     return suite
-
-
-def get_suite(name: str) -> TableSuite:
-    return SUITES[name]
-
-
-def suites_for_table(table: str) -> list[TableSuite]:
-    return [s for s in SUITES.values() if s.table == table]
 
 
 # --------------------------------------------------------------------------------------

@@ -7,4 +7,5 @@ bash scripts/setup.sh
 command -v chromium >/dev/null || { { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
   chromium fonts-wqy-microhei; } >/dev/null 2>&1 || echo "test.sh: could not install chromium; the dashboard browser test will skip" >&2; }
 export PATH="$PWD/.venv/bin:$PATH"
+.venv/bin/ruff check siyu dagster_project data_quality tests scripts   # lint (pyproject's [tool.ruff])
 exec .venv/bin/python -m pytest -n 2 --dist loadgroup "$@"

@@ -16,10 +16,10 @@ from pathlib import Path
 import duckdb
 from dagster import AssetCheckSeverity
 
-from .pii import MissingSaltError, ensure_salt, hmac_sha256, resolve_salt
 from .landing import loader
 from .landing.discovery import Landing, scan
 from .landing.schema import SOURCES
+from .pii import MissingSaltError, ensure_salt, hmac_sha256, resolve_salt
 from .run_profile import write_run_profile
 from .settings import DBT_PROJECT_DIR, REPO_ROOT, Settings
 

@@ -17,10 +17,24 @@ os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.
 SIMULATED_GROUP = {"test_simulated_truth", "test_dashboard"}
 
 
+# End-to-end tests build a warehouse (siyu build, dbt, the Dagster webserver): `-m e2e` runs them,
+# `-m "not e2e"` the fast unit tests (seconds each). A test is end-to-end when its module always
+# builds, or it uses a fixture that does.
+E2E_MODULES = {
+    "test_bi_connection", "test_community_marts", "test_dagster_ui", "test_forget", "test_idempotency",
+    "test_members", "test_operator_queries", "test_pipeline_e2e", "test_secrets", "test_value_marts",
+}
+E2E_FIXTURES = {"simulated", "sequence"}
+E2E_TESTS = {"test_bench_end_to_end_at_a_tiny_scale"}
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         module = item.module.__name__.rsplit(".", 1)[-1]
         item.add_marker(pytest.mark.xdist_group("simulated" if module in SIMULATED_GROUP else module))
+        if (module in E2E_MODULES or E2E_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or item.originalname in E2E_TESTS):
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session")

@@ -44,8 +44,16 @@ def _fake_run_results(folder: Path, invocation_id: str) -> None:
 
 def _pipeline(target: Path):
     """Assets and checks named like the build's steps."""
-    from dagster import (AssetCheckResult, AssetCheckSpec, AssetKey, AssetSpec, MaterializeResult, asset,
-                         multi_asset, multi_asset_check)
+    from dagster import (
+        AssetCheckResult,
+        AssetCheckSpec,
+        AssetKey,
+        AssetSpec,
+        MaterializeResult,
+        asset,
+        multi_asset,
+        multi_asset_check,
+    )
 
     @asset(key=["raw", "tracking"], check_specs=[AssetCheckSpec("great_expectations_suite", asset=["raw", "tracking"])])
     def raw_tracking():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import working_db, build_warehouse, query
+from tests.harness import build_warehouse, query, working_db
 from tests.landing import event, write_jsonl, write_orders
 
 UNION = {c: {"unionid": f"u_{c}"} for c in "ABCDEFG"}

@@ -6,9 +6,9 @@ import duckdb
 import pytest
 
 from dagster_project.checks.quality import _mart_string_columns
-from siyu.landing.loader import ensure_raw_schema
 from data_quality.mart_suites import MART_SUITES, PHONE_PATTERN, pii_scan_suite
 from data_quality.runner import validate_table
+from siyu.landing.loader import ensure_raw_schema
 
 # DESIGN §4: a leaked phone is a value that IS a phone once normalised (phone-ish characters
 # only) or a phone standing in text between boundaries ...

@@ -9,8 +9,6 @@ from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
-import pytest
-
 from siyu.pii import DEMO_SALT, hmac_sha256
 from tests.harness import query
 

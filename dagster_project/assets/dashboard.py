@@ -9,6 +9,7 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from siyu.dashboard import CHANNEL_SEED, CHARTS, MARTS, render_dashboard
+
 from ..resources import WarehouseResource
 
 

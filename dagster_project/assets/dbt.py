@@ -14,8 +14,9 @@ import duckdb
 from dagster import AssetExecutionContext, AssetKey, Failure, MetadataValue, Output
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from ..resources import WarehouseResource
 from siyu.settings import DBT_PROJECT_DIR, dbt_executable
+
+from ..resources import WarehouseResource
 
 LAYERS = ("staging", "intermediate", "marts")
 PARTIAL_PARSE = "partial_parse.msgpack"

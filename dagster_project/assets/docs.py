@@ -17,8 +17,9 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, MetadataValue, asset
 
-from ..resources import WarehouseResource
 from siyu.settings import DBT_PROJECT_DIR, dbt_executable
+
+from ..resources import WarehouseResource
 from .dbt import dbt_models
 
 SITE_FILES = ("index.html", "manifest.json", "catalog.json", "static_index.html")

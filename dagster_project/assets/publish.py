@@ -6,6 +6,7 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from siyu.publish import STORAGE_VERSION, publish_report
+
 from ..resources import WarehouseResource
 from .dbt import dbt_models
 

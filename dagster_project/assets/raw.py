@@ -15,12 +15,13 @@ from dagster import (
     asset,
 )
 
-from ..partitions import daily_partitions
 from siyu.landing import loader
 from siyu.landing.discovery import scan
 from siyu.landing.schema import SOURCES
-from ..resources import WarehouseResource
+
 from ..checks.quality import raw_check_spec, run_raw_suite
+from ..partitions import daily_partitions
+from ..resources import WarehouseResource
 
 DESCRIPTIONS = {
     "tracking": "Tracking-SDK events (埋点) from `tracking/dt=*/*.jsonl`.",

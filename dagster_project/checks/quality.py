@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
-
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,

@@ -207,7 +207,7 @@ def _records_sql(batch: _Batch) -> str:
     parts = []
     if batch.contents:
         # Split whole files into lines in DuckDB; drop one trailing CR (CRLF files) per line.
-        parts.append(f"""
+        parts.append("""
             select file_index, line,
                    case when ends_with(piece, chr(13)) then left(piece, length(piece) - 1) else piece end as text
             from (select file_index, unnest(range(1, len(pieces) + 1)) as line, unnest(pieces) as piece

@@ -33,8 +33,18 @@ import pandas as pd
 
 from . import defects, render, truth, writers
 from .campaigns import Catalog, campaign_costs, make_catalog
-from .config import (APPIDS, CLICK_RATES, DUPLICATE_RATE, FUNNEL_WINDOW_DAYS, LATE_RATE, MALFORMED_RATE, OPEN_RATES,
-                     STORE_LANDLINE, TEST_PHONE, Calendar)
+from .config import (
+    APPIDS,
+    CLICK_RATES,
+    DUPLICATE_RATE,
+    FUNNEL_WINDOW_DAYS,
+    LATE_RATE,
+    MALFORMED_RATE,
+    OPEN_RATES,
+    STORE_LANDLINE,
+    TEST_PHONE,
+    Calendar,
+)
 from .contacts import make_contacts, make_followers, phone_styles
 from .groups import make_groups
 from .ids import Taken, phone_spelling, tokens

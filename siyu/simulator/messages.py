@@ -17,8 +17,16 @@ from .config import DAY_MS, HOUR_MS, MIN_MS, Calendar
 from .groups import Groups
 from .ids import Taken, _fresh_draws
 from .people import NEVER
-from .textpool import (BOT_TEXT, CONSULT_TEXTS, CONTACT_REPLIES, CONTACT_WELCOME, GROUP_WELCOME, LINK_TITLES,
-                       MEMBER_TEXTS, WEAPP_PAGES)
+from .textpool import (
+    BOT_TEXT,
+    CONSULT_TEXTS,
+    CONTACT_REPLIES,
+    CONTACT_WELCOME,
+    GROUP_WELCOME,
+    LINK_TITLES,
+    MEMBER_TEXTS,
+    WEAPP_PAGES,
+)
 
 RECALL_RATE = 0.015
 POST_WEEKDAYS = (1, 4)  # Tuesday and Friday

@@ -10,8 +10,20 @@ import numpy as np
 import pandas as pd
 
 from .campaigns import ACQ_CHANNELS, Catalog, acquisition_channel_codes
-from .config import (APP_MP, APP_SUB, APP_SVC, CHANNEL_CODE, CLICK_RATES, DAY_MS, EVENT_CODE, HOUR_MS, MIN_MS,
-                     OPEN_RATES, Calendar, time_of_day_ms)
+from .config import (
+    APP_MP,
+    APP_SUB,
+    APP_SVC,
+    CHANNEL_CODE,
+    CLICK_RATES,
+    DAY_MS,
+    EVENT_CODE,
+    HOUR_MS,
+    MIN_MS,
+    OPEN_RATES,
+    Calendar,
+    time_of_day_ms,
+)
 from .groups import INF, Groups
 from .messages import Messages
 from .people import NEVER
