@@ -43,6 +43,11 @@ def report_skipped(landing: Landing) -> None:
                for e in root_entries] + landing.skipped
     for name, why in skipped:
         print(f"siyu build: not loaded: {name} — {why}", file=sys.stderr)
+    missing = [source for source in SOURCES if not landing.partitions.get(source)]
+    if missing:
+        print(f"siyu build: warning: no landing data for {len(missing)} of {len(SOURCES)} sources: "
+              f"{', '.join(missing)} (expected {landing.root}/<source>/dt=YYYY-MM-DD/<file>); "
+              "marts built from them will be empty", file=sys.stderr)
 
 
 def widen_partitions(first: date, last: date) -> None:
@@ -70,6 +75,33 @@ def _instance():
     return DagsterInstance.get()
 
 
+def _interrupted(step_failure) -> bool:
+    """A step stopped by Ctrl-C: Dagster's interrupt error or a KeyboardInterrupt anywhere in its cause chain."""
+    error = step_failure.step_failure_data.error
+    while error is not None:
+        if any(name in (error.cls_name or "") + error.message for name in ("Interrupted", "KeyboardInterrupt")):
+            return True
+        error = error.cause or error.context
+    return False
+
+
+def report_quarantine(events) -> None:
+    """One line per raw source that quarantined records in this run (the details: raw.quarantine)."""
+    seen: set[str] = set()
+    for event in events:
+        if event.event_type_value != "ASSET_MATERIALIZATION" or event.asset_key is None:
+            continue
+        path = event.asset_key.path
+        if len(path) != 2 or path[0] != "raw" or path[1] in seen:
+            continue
+        seen.add(path[1])  # a ranged run repeats the step's metadata on every partition
+        metadata = event.step_materialization_data.materialization.metadata
+        quarantined, rows_in = (getattr(metadata.get(k), "value", 0) for k in ("rows_quarantined", "rows_in"))
+        if quarantined:
+            print(f"siyu build: {path[1]}: {quarantined:,} of {rows_in:,} records quarantined "
+                  "(reasons: raw.quarantine, or the asset's metadata in the Dagster UI)", file=sys.stderr)
+
+
 def _describe_failed_check(evaluation) -> str:
     name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
     failures = evaluation.metadata.get("failures")
@@ -87,7 +119,9 @@ def _execute(job, first: date, last: date):
     return job.execute_in_process(
         instance=_instance(),
         raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("SIYU_LOG_LEVEL", "WARNING")}}}},
+        # Dagster's console logger prints every failure with its stack trace; siyu build reports
+        # failures, quarantines and interruptions itself, in a line each (SIYU_LOG_LEVEL=INFO for all)
+        run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("SIYU_LOG_LEVEL", "CRITICAL")}}}},
         tags={"dagster/asset_partition_range_start": first.isoformat(),
               "dagster/asset_partition_range_end": last.isoformat()},
     )
@@ -292,6 +326,11 @@ def _run_build(settings: Settings, landing: Landing, full_refresh: bool) -> int:
         if check.severity != AssetCheckSeverity.ERROR:
             print(f"  warning: check {_describe_failed_check(check)}", file=sys.stderr)
     failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    report_quarantine(result.all_events)
+    if any(_interrupted(e) for e in result.all_events if e.event_type_value == "STEP_FAILURE"):
+        print("siyu build: interrupted (Ctrl-C). The published warehouse was not changed; the next build "
+              "picks up where this one stopped.", file=sys.stderr)
+        return 130
     if not result.success or failed_checks:
         published = any(e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key is not None
                         and e.asset_key.path == ["published_warehouse"] for e in result.all_events)

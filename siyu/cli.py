@@ -117,7 +117,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entrypoint() -> None:
-    code = main()
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        # builds and forget publish atomically: an interruption leaves the old or the new file, never half of one
+        print("\nsiyu: interrupted (Ctrl-C); the published warehouse is whole (unchanged unless publishing had "
+              "finished).", file=sys.stderr)
+        code = 130
     sys.stdout.flush()
     sys.stderr.flush()
     # DuckDB 2.0's bindings print "nanobind: leaked ..." noise at interpreter shutdown; the

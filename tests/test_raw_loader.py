@@ -302,3 +302,20 @@ def test_the_per_file_ledger_is_kept_in_the_working_database(tmp_path):
     assert con.execute("""select file, rows_in, loaded, quarantined, length(sha256) from raw._file_ledger
                           order by file""").fetchall() == [
         (f"tracking/dt={DT}/a.jsonl", 2, 1, 1, 64), (f"tracking/dt={DT}/b.jsonl", 1, 1, 0, 64)]
+
+
+def test_missing_sources_are_named_in_a_warning(tmp_path, capsys):
+    from siyu.build import report_skipped
+
+    put(tmp_path, "tracking", "a.jsonl", jsonl(GOOD_EVENT))
+    put(tmp_path, "orders", "o.csv", _orders_csv([ORDER]).encode())
+    report_skipped(scan(tmp_path))
+    err = capsys.readouterr().err
+    assert ("warning: no landing data for 5 of 7 sources: wecom_contacts, wecom_groups, wecom_messages, "
+            "oa_followers, campaign_costs") in err
+    put(tmp_path, "wecom_contacts", "c.jsonl", jsonl(GOOD_EVENT))
+    for source in ("wecom_groups", "wecom_messages", "oa_followers", "campaign_costs"):
+        (tmp_path / source / f"dt={DT}").mkdir(parents=True)
+        (tmp_path / source / f"dt={DT}" / "x.jsonl").write_text("")
+    report_skipped(scan(tmp_path))
+    assert "no landing data" not in capsys.readouterr().err

@@ -46,3 +46,37 @@ def test_it_gives_up_with_the_lock_error_after_its_wait(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+@pytest.mark.e2e
+def test_ctrl_c_during_dbt_ends_cleanly_and_the_next_build_completes(tmp_path):
+    """Ctrl-C while dbt runs: exit 130, one line saying so (no stack traces), nothing published;
+    the next build publishes everything."""
+    import os
+    import signal
+
+    from tests.harness import REPO, siyu_env
+    from tests.test_forget import write_landing
+
+    landing = write_landing(tmp_path / "landing", with_p=True)
+    work = tmp_path / "w"
+    cmd = [sys.executable, "-m", "siyu.cli", "build", "--landing", str(landing), "--warehouse", str(work / "warehouse.duckdb")]
+    build = subprocess.Popen(cmd, cwd=REPO, env=siyu_env(work), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             # CI runs tests as background jobs, which inherit SIGINT ignored
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), start_new_session=True)
+    dbt_log = work / "logs" / "siyu-build.log"
+    deadline = time.time() + 180
+    while time.time() < deadline and not (dbt_log.exists() and "Concurrency:" in dbt_log.read_text(errors="replace")):
+        time.sleep(0.2)
+    assert build.poll() is None, "the build ended before dbt started"
+    time.sleep(2)
+    os.killpg(build.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole process group
+    _, err = build.communicate(timeout=180)
+    assert build.returncode == 130, err
+    assert "interrupted (Ctrl-C)" in err and "Traceback" not in err and "Stack Trace" not in err, err
+    assert len(err.strip().splitlines()) <= 4, err
+    assert not (work / "warehouse.duckdb").exists()
+    done = subprocess.run(cmd, cwd=REPO, env=siyu_env(work), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert duckdb.connect(str(work / "warehouse.duckdb"), read_only=True).execute(
+        "select count(*) from marts.dim_member").fetchone() == (7,)
