@@ -28,6 +28,8 @@ MARTS = (
     "group_daily", "dim_group", "channel_reach", "cohort_retention", "channel_performance",
 )
 CHANNEL_SEED = ("reference", "channels")
+SMALL_SAMPLE_GROUPS = 5  # a survival share over fewer groups is drawn faint
+SMALL_SAMPLE_MEMBERS = 30  # a conversion rate over fewer members is shown with its n
 
 FONT = ('"PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", '
         '"WenQuanYi Micro Hei", -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif')
@@ -152,7 +154,8 @@ def _layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
 
 @_spec("funnel_by_channel", "转化漏斗 · Funnel by channel",
                   "Left: members reaching each step of the ordered funnel, stacked by first-touch channel, all exposure "
-                  "cohorts. Right: step conversion per channel — where the funnel leaks (marts.funnel_daily).", height=500, wide=True)
+                  "cohorts. Right: step conversion per channel — where the funnel leaks; a rate over fewer than "
+                  f"{SMALL_SAMPLE_MEMBERS} members shows its n (marts.funnel_daily).", height=500, wide=True)
 def chart_funnel(ctx: Context, chart: Chart) -> Chart:
     rows = _rows(ctx, """
         select channel, sum(exposure_members) as exposure, sum(interest_members) as interest,
@@ -181,9 +184,11 @@ def chart_funnel(ctx: Context, chart: Chart) -> Chart:
     for _, r in heat_rows:
         zr, tr = [], []
         for num, den, _ in step_cols:
-            rate = (int(r[num] or 0) / int(r[den])) if r[den] else None
+            n = int(r[den] or 0)
+            rate = int(r[num] or 0) / n if n else None
             zr.append(rate)
-            tr.append(f"{rate:.0%}" if rate is not None else "–")
+            # a rate over a handful of members says little: show how many it is over
+            tr.append("–" if rate is None else f"{rate:.0%}" + (f"<br>n={n}" if n < SMALL_SAMPLE_MEMBERS else ""))
         z.append(zr)
         text.append(tr)
     fig.add_trace(go.Heatmap(
@@ -266,9 +271,30 @@ def chart_member_layers(ctx: Context, chart: Chart) -> Chart:
     return chart
 
 
+def pooled_survival(rows: list[dict]) -> tuple[list[int], dict[int, list[int]], int | None]:
+    """Pool creation weeks into one curve without mixing cohorts of different ages: a young week is
+    only observed at small k, so pooling every week would let old, lively groups alone make up the
+    later points (the curve would rise). Only weeks observed at every k up to k_max are pooled,
+    k_max as large as at least one week allows. Returns (ks, {k: [alive, groups]}, k_max)."""
+    by_week: dict[object, dict[int, dict]] = {}
+    for r in rows:
+        by_week.setdefault(r["created_week"], {})[int(r["day_k"])] = r
+    all_ks = sorted({int(r["day_k"]) for r in rows})
+    for k_max in reversed(all_ks):
+        ks = [k for k in all_ks if k <= k_max]
+        weeks = [w for w, seen in by_week.items() if all(k in seen for k in ks)]
+        if weeks:
+            pooled = {k: [sum(int(by_week[w][k]["alive_groups"] or 0) for w in weeks),
+                          sum(int(by_week[w][k]["groups"] or 0) for w in weeks)] for k in ks}
+            return ks, pooled, k_max
+    return [], {}, None
+
+
 @_spec("group_survival", "社群存活曲线 · Group survival",
-                  "Share of groups still alive (a member message on or after day k) by creation week; bold: all "
-                  "weeks pooled; dotted: the industry rule of thumb (~90 % dead within 7 days) (marts.group_survival).")
+                  "Share of groups still alive (a member message on or after day k) by creation week (faint: fewer "
+                  f"than {SMALL_SAMPLE_GROUPS} groups); bold: the weeks old enough to be observed on every day k shown, "
+                  "pooled — the same groups at every k; dotted: the industry rule of thumb (~90 % dead within 7 days) "
+                  "(marts.group_survival).")
 def chart_group_survival(ctx: Context, chart: Chart) -> Chart:
     rows = _rows(ctx, """select created_week, day_k, groups, alive_groups, alive_share
                          from marts.group_survival order by created_week, day_k""", "group_survival")
@@ -280,23 +306,22 @@ def chart_group_survival(ctx: Context, chart: Chart) -> Chart:
     for i, week in enumerate(weeks):
         wr = [r for r in rows if r["created_week"] == week]
         shade = 0.35 + 0.45 * (i / max(len(weeks) - 1, 1))
+        if max(int(r["groups"] or 0) for r in wr) < SMALL_SAMPLE_GROUPS:
+            shade = 0.15  # a rate over a handful of groups says little
         fig.add_trace(go.Scatter(
             x=[r["day_k"] for r in wr], y=[_num(r["alive_share"]) for r in wr], mode="lines+markers",
-            name=f"{week} 周", line=dict(width=1.3, color=f"rgba(76,120,168,{shade:.2f})"), marker=dict(size=5),
+            name=f"{week} 周 (n={max(int(r['groups'] or 0) for r in wr)})", line=dict(width=1.3, color=f"rgba(76,120,168,{shade:.2f})"), marker=dict(size=5),
             customdata=[[r["alive_groups"], r["groups"]] for r in wr],
             hovertemplate=f"{week} 周建群<br>第 %{{x}} 天: %{{y:.0%}} (%{{customdata[0]}}/%{{customdata[1]}} 群)<extra></extra>"))
-    pooled: dict[int, list[int]] = {}
-    for r in rows:
-        p = pooled.setdefault(int(r["day_k"]), [0, 0])
-        p[0] += int(r["alive_groups"] or 0)
-        p[1] += int(r["groups"] or 0)
-    ks = sorted(pooled)
-    fig.add_trace(go.Scatter(
-        x=ks, y=[pooled[k][0] / pooled[k][1] if pooled[k][1] else None for k in ks], mode="lines+markers+text",
-        name="全部 all weeks", line=dict(width=4, color="#E45756"), marker=dict(size=9),
-        text=[f"{pooled[k][0] / pooled[k][1]:.0%}" if pooled[k][1] else "" for k in ks], textposition="top right",
-        customdata=[pooled[k] for k in ks],
-        hovertemplate="全部<br>第 %{x} 天: %{y:.0%} (%{customdata[0]}/%{customdata[1]} 群)<extra></extra>"))
+    ks, pooled, k_max = pooled_survival(rows)
+    if ks:
+        fig.add_trace(go.Scatter(
+            x=ks, y=[pooled[k][0] / pooled[k][1] for k in ks], mode="lines+markers+text",
+            name=f"全部 weeks old enough for day {k_max} (n={pooled[ks[0]][1]} 群)",
+            line=dict(width=4, color="#E45756"), marker=dict(size=9),
+            text=[f"{pooled[k][0] / pooled[k][1]:.0%}" for k in ks], textposition="top right",
+            customdata=[pooled[k] for k in ks],
+            hovertemplate="全部<br>第 %{x} 天: %{y:.0%} (%{customdata[0]}/%{customdata[1]} 群)<extra></extra>"))
     fig.add_trace(go.Scatter(x=[0, 7, 60], y=[1, 0.1, 0.03], mode="lines", name="行业经验 rule of thumb",
                              line=dict(dash="dot", color="#999", width=1.5), hoverinfo="skip"))
     _layout(fig, chart.height, xaxis=dict(title="建群后第 k 天 day k", tickvals=[1, 7, 14, 30, 60], range=[0, 62]),

@@ -33,6 +33,11 @@ def print_summary(settings: Settings) -> None:
         con.close()
     print(f"\nquery it:   siyu sql --warehouse {settings.warehouse} -c \"select * from marts.funnel_daily limit 10\"")
     demo = "SIYU_DEMO=1 " if os.environ.get("SIYU_DEMO") == "1" else ""
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        # an in-memory Dagster instance is faster (no event log on disk) but keeps nothing
+        home = settings.warehouse.parent / "dagster_home"
+        print(f"(this run was not recorded for the Dagster UI: set DAGSTER_HOME={home} to keep run history)")
     print(f"Dagster UI: {demo}SIYU_LANDING_DIR={settings.landing_dir} SIYU_WAREHOUSE={settings.warehouse} \\\n"
-          f"            DAGSTER_HOME={os.environ.get('DAGSTER_HOME', settings.warehouse.parent / 'dagster_home')} \\\n"
+          f"            DAGSTER_HOME={home} \\\n"
           "            dagster dev -m dagster_project.definitions -h 127.0.0.1 -p 3000")

@@ -107,3 +107,21 @@ def test_missing_or_empty_marts_give_no_data_notes(built: Path, tmp_path: Path):
     assert rows == {chart: 0 for chart in CHART_IDS}
     page = (tmp_path / "empty" / "index.html").read_text(encoding="utf-8")
     assert page.count("data-no-data") == len(CHART_IDS)
+
+
+def test_pooled_survival_never_mixes_cohorts_of_different_ages():
+    """Week A (old) is observed on days 1, 7, 14 and is lively; week B (young) only on day 1 and
+    mostly dead. Pooling every week would give day 1 = (9 + 1) / 20 = 50 % then day 14 = 9/10 = 90 %
+    (a rising curve); pooled over the weeks observed at every k ≤ 14 (only A) it is 90 %, 90 %, 80 %."""
+    from siyu.dashboard import pooled_survival
+
+    def row(week, k, alive, groups):
+        return {"created_week": week, "day_k": k, "alive_groups": alive, "groups": groups}
+
+    rows = [row("A", 1, 9, 10), row("A", 7, 9, 10), row("A", 14, 8, 10), row("B", 1, 1, 10)]
+    ks, pooled, k_max = pooled_survival(rows)
+    assert (ks, k_max) == ([1, 7, 14], 14)
+    assert pooled == {1: [9, 10], 7: [9, 10], 14: [8, 10]}
+    shares = [pooled[k][0] / pooled[k][1] for k in ks]
+    assert shares == sorted(shares, reverse=True)
+    assert pooled_survival([]) == ([], {}, None)
