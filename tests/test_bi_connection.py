@@ -92,6 +92,20 @@ def test_readme_connection_strings_are_read_only(setup: dict) -> None:
                 con.exec_driver_sql("create table marts.scratch (i integer)")
 
 
+def test_sqlalchemy_inspector_lists_tables_columns_and_comments(setup: dict) -> None:
+    """What Superset, Metabase-via-SQLAlchemy and notebooks call to show a schema."""
+    from sqlalchemy import inspect
+
+    engine = create_engine(f"duckdb:///{setup['published']}?access_mode=read_only", poolclass=NullPool)
+    inspector = inspect(engine)
+    assert {"marts", "reference"} <= {name.split(".")[-1] for name in inspector.get_schema_names()}  # "<catalog>.<schema>"
+    assert {"dim_member", "funnel_daily", "fct_orders"} <= set(inspector.get_table_names(schema="marts"))
+    columns = {c["name"]: c for c in inspector.get_columns("funnel_daily", schema="marts")}
+    assert {"cohort_date", "channel", "exposure_members", "deal_members"} <= set(columns)
+    assert columns["cohort_date"]["comment"] and "exposure" in columns["cohort_date"]["comment"]
+    assert "conversion" in inspector.get_table_comment("funnel_daily", schema="marts")["text"]
+
+
 def test_siyu_sql_prints_a_table(setup: dict) -> None:
     result = _siyu_sql(setup["published"], "select count(*) from marts.dim_member", setup["work"])
     assert result.returncode == 0, result.stderr
