@@ -1,4 +1,4 @@
-"""Suites for the marts (DESIGN §6): grain, referential integrity, accepted values, funnel
+"""Suites for the marts (contracts §6): grain, referential integrity, accepted values, funnel
 monotonicity, rates in [0, 1], attribution credits, GMV reconciliation, freshness and a PII
 scan. Validated inside DuckDB; surfaced as blocking Dagster checks before publishing.
 """
@@ -19,11 +19,11 @@ WARN = FailureSeverity.WARNING
 FRESHNESS_LAG_DAYS = int(os.environ.get("SIYU_FRESHNESS_LAG_DAYS", "3"))
 
 # ---------------------------------------------------------------------------------------------
-# What a leaked phone number looks like (DESIGN §4)
+# What a leaked phone number looks like (contracts §4)
 # ---------------------------------------------------------------------------------------------
 # A mart value leaks a phone when (a) or (b) holds:
 #
-# (a) The whole value IS a phone under DESIGN §4's normalisation. It consists of phone-ish
+# (a) The whole value IS a phone under contracts §4's normalisation. It consists of phone-ish
 #     characters only -- digits, spaces/tabs, '+', '-', '(' and ')' -- and, after an optional
 #     country code (+86, 0086 or a bare 86, possibly in parentheses), its digits read
 #     1[3-9] followed by 9 digits. '13800138000', '+86 138 0013 8000', '0086-138-0013-8000',

@@ -202,7 +202,7 @@ def _epoch(d: str, unit: str) -> int:
     return s * 1000 if unit == "ms" else s
 
 
-# Timestamp sanity range (DESIGN §3; schema.MIN_TIMESTAMP): absolute bounds as numbers, so
+# Timestamp sanity range (contracts §3; schema.MIN_TIMESTAMP): absolute bounds as numbers, so
 # a value in the wrong unit (seconds where milliseconds are due, or the reverse) fails.
 MAX_TIMESTAMP = "2100-01-01"
 EPOCH_MS_RANGE = (_epoch(MIN_TIMESTAMP, "ms"), _epoch(MAX_TIMESTAMP, "ms"))
@@ -310,7 +310,7 @@ _RAW_RULES: dict[str, list[Expectation]] = {
             f"not in ({_sql_list(CHANNELS)})",
         ),
         *epoch_in_range("time", "ms"),
-        # event_id is NOT checked for uniqueness: DESIGN §5, a repeated event_id is deduplicated downstream.
+        # event_id is NOT checked for uniqueness: contracts §5, a repeated event_id is deduplicated downstream.
     ],
     "wecom_contacts": [],
     "wecom_groups": [

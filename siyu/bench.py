@@ -1,4 +1,4 @@
-"""`siyu bench --scale S|M|L`: how long a build takes and how much memory it needs (DESIGN §8).
+"""`siyu bench --scale S|M|L`: how long a build takes and how much memory it needs (contracts §8).
 
     siyu bench --scale S [--work-dir data/bench] [--json FILE]
 

@@ -36,7 +36,7 @@ def changed_partitions(settings: Settings, landing: Landing, full_refresh: bool)
 
 
 def report_skipped(landing: Landing) -> None:
-    """Everything in the landing folder that will not be loaded, by name (DESIGN §3 intake rules)."""
+    """Everything in the landing folder that will not be loaded, by name (contracts §3 intake rules)."""
     root_entries = [e for e in sorted(landing.root.iterdir()) if not e.name.startswith(("_", "."))
                     and e.name not in SOURCES] if landing.root.is_dir() else []
     skipped = [(e.name, "symbolic link, not followed" if e.is_symlink() else "not a landing source folder")

@@ -1,4 +1,4 @@
-"""`siyu` — the project's command line (DESIGN §7): simulate, build, sql, forget, bench."""
+"""`siyu` — the project's command line (contracts §7): simulate, build, sql, forget, bench."""
 
 from __future__ import annotations
 

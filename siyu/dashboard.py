@@ -696,7 +696,7 @@ def render_dashboard(db_path: Path, out_html: Path) -> dict[str, int]:
         parts.extend(_card(chart) for chart in charts)
         parts.append("</div>")
     parts.append("</main><footer>Built by the Dagster asset <code>dashboard</code> from the published, checked warehouse "
-                 "(marts.*). Hover any chart for exact numbers; definitions: DESIGN §5 and the dbt docs.</footer>"
+                 "(marts.*). Hover any chart for exact numbers; definitions: contracts §5 and the dbt docs.</footer>"
                  "</body></html>")
 
     out_html = Path(out_html)

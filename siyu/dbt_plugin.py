@@ -1,6 +1,6 @@
 """dbt-duckdb plugin registering the SQL functions our models need on every dbt connection.
 
-`pii_hash(varchar) -> varchar`: HMAC-SHA256 with the secret salt (DESIGN §4). DuckDB has no
+`pii_hash(varchar) -> varchar`: HMAC-SHA256 with the secret salt (contracts §4). DuckDB has no
 HMAC built in; a vectorised Arrow UDF keeps it fast (about a million values a second).
 """
 

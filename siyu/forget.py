@@ -1,10 +1,10 @@
-"""`siyu forget`: erase a person from every layer, and keep them out of every later load (DESIGN §7).
+"""`siyu forget`: erase a person from every layer, and keep them out of every later load (contracts §7).
 
 China's PIPL (Art. 47) obliges a brand to delete a person's personal information on request.
 Given one identifier, the command
 
 1. finds the member it belongs to in the identity graph (`intermediate.int_identity_map`); an
-   identifier shared by strangers (DESIGN §4, e.g. a store landline) is refused, it would take
+   identifier shared by strangers (contracts §4, e.g. a store landline) is refused, it would take
    other people with it;
 2. records the request as salted hashes of each of the member's identifiers, with its time
    (`raw._forget_requests`: no identifier, name or id of the person is stored);
@@ -43,7 +43,7 @@ class ForgetRefused(ValueError):
 
 
 def normalize_phone(value: str) -> str | None:
-    """DESIGN §4, exactly as the staging models' `normalize_phone` macro does it."""
+    """contracts §4, exactly as the staging models' `normalize_phone` macro does it."""
     digits = re.sub(r"[^0-9]", "", re.sub(r"^(\+86|0086)", "", value.strip()))
     return digits if PHONE.match(digits) else None
 
@@ -54,7 +54,7 @@ def identifier_of(kind: str, value: str, salt: str) -> str:
     if kind == "phone":
         phone = normalize_phone(value)
         if phone is None:
-            raise ForgetRefused(f"{value!r} is not a mainland mobile number (DESIGN §4: 1[3-9] and 9 more digits)")
+            raise ForgetRefused(f"{value!r} is not a mainland mobile number (contracts §4: 1[3-9] and 9 more digits)")
         return "phone:" + hmac_sha256(phone, salt)
     if kind == "openid":
         appid, _, openid = value.partition(":")
@@ -91,7 +91,7 @@ def member_identifiers(con: duckdb.DuckDBPyConnection, identifier: str) -> tuple
         if shared:
             raise ForgetRefused(
                 f"this {shared[0]} is shared by strangers: it appears on records of {shared[1]} different people "
-                "(unionids), so it identifies nobody (DESIGN §4, e.g. a store landline). Forgetting it would erase "
+                "(unionids), so it identifies nobody (contracts §4, e.g. a store landline). Forgetting it would erase "
                 "other people. Ask with an identifier of the person alone (their unionid, openid, external_userid, "
                 "own phone or distinct_id). Nothing was changed.")
     if not _table_exists(con, "intermediate", "int_identity_map"):

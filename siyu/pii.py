@@ -1,4 +1,4 @@
-"""The secret salt phones are hashed with (HMAC-SHA256, DESIGN §4), and the hash itself.
+"""The secret salt phones are hashed with (HMAC-SHA256, contracts §4), and the hash itself.
 
 Where the salt comes from, in order:
 1. `SIYU_PII_SALT` — set it in production, keep it secret and stable (hashes depend on it);

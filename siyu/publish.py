@@ -1,4 +1,4 @@
-"""Write-audit-publish: readers open a published file that only ever changes atomically (DESIGN §6).
+"""Write-audit-publish: readers open a published file that only ever changes atomically (contracts §6).
 
 The working database holds every layer (raw text and PII included) and is the pipeline's
 private state. The published file is the readers' product and is *written*, not copied:

@@ -1,4 +1,4 @@
-"""Where things live, from the environment (DESIGN §3, §7). One place, so the CLI, Dagster and
+"""Where things live, from the environment (contracts §3, §7). One place, so the CLI, Dagster and
 dbt (via SIYU_WORK_DB in its profile) agree.
 
 * SIYU_LANDING_DIR — landing folder (default data/landing)

@@ -1,4 +1,4 @@
-"""`siyu sql`: the published warehouse, read-only, from the terminal (DESIGN §7).
+"""`siyu sql`: the published warehouse, read-only, from the terminal (contracts §7).
 
 It reads the published warehouse and nothing else. Two independent layers make sure of that:
 

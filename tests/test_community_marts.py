@@ -1,7 +1,7 @@
 """Community marts (社群): group lifecycle, joins and leaves, survival, fission, reach.
 
 One small landing folder holds every case with distinct ids; the answers below are computed
-by hand from DESIGN §3 and §5. Day n is DAY0 + n business days (Asia/Shanghai); DAY0 is a
+by hand from contracts §3 and §5. Day n is DAY0 + n business days (Asia/Shanghai); DAY0 is a
 Monday. The latest business date D is day 45.
 
 Groups (all owners are staff userids):

@@ -1,4 +1,4 @@
-"""`siyu forget` (PIPL Art. 47, DESIGN §7): a person erased from every layer, as if never seen,
+"""`siyu forget` (PIPL Art. 47, contracts §7): a person erased from every layer, as if never seen,
 and kept out of every later load. Every expected value is computed by hand below.
 
 Landing (Asia/Shanghai wall-clock; days 06-01 … 06-03 2026):
@@ -19,7 +19,7 @@ distinct_id zhou_d1, WeCom external_userid wmZhouP01:
 Q (wmQ/oU_q): ev-q1 content_impression 06-01 10:00, ev-q2 article_read 06-01 12:00 shared by
 P (`inviter_id` zhou_d1); order O-Q1 paid 200.00 on 06-03. R (wmR/oU_r): ev-r1
 content_impression 06-03 10:00. A store landline 13800000000 on unpaid orders of oU_s1 … oU_s4
-(4 unionids > 3: non-identifying, DESIGN §4).
+(4 unionids > 3: non-identifying, contracts §4).
 
 With P: 7 members (P, Q, R, s1 … s4); funnel exposure 3 → interest 2 (P, Q) → lead 1 (P) →
 deal 1 (P); net GMV 400.00; 1 referral (P → Q); g1 ends 06-02 with 3 external members and has 3

@@ -1,4 +1,4 @@
-"""Identity stitching (DESIGN §4) and the member dimension and layers (DESIGN §5), end to end
+"""Identity stitching (contracts §4) and the member dimension and layers (contracts §5), end to end
 through the real `siyu build` on a small landing folder. Every expected value is computed by
 hand in the comments below.
 
@@ -53,7 +53,7 @@ TOTAL_MEMBERS = 26
 
 
 def member_id(identifier: str) -> str:
-    """DESIGN §4: 'm_' + first 16 hex digits of SHA-256 of the founding 'kind:value'."""
+    """contracts §4: 'm_' + first 16 hex digits of SHA-256 of the founding 'kind:value'."""
     return "m_" + hashlib.sha256(identifier.encode()).hexdigest()[:16]
 
 

@@ -1,4 +1,4 @@
-"""The published warehouse (DESIGN §2, §6): what it holds, how it is written, and write-audit-publish
+"""The published warehouse (contracts §2, §6): what it holds, how it is written, and write-audit-publish
 under stress.
 
 Part 1 — `siyu.publish` on a small hand-made working database (fast, no build): only `marts`,
@@ -618,7 +618,7 @@ def test_next_build_after_kill_succeeds_and_publishes_everything(sequence):
 
 
 def test_built_warehouse_publishes_the_readers_contract_only(sequence):
-    """DESIGN §6 on a real build: marts, reference and raw.quarantine without raw_text; nothing else, no PII."""
+    """contracts §6 on a real build: marts, reference and raw.quarantine without raw_text; nothing else, no PII."""
     assert sequence["recovery"].returncode == 0
     published, work = sequence["published_tables"], sequence["work_tables"]
     expected = {k for k in work if k[0] in ("marts", "reference")} | {("raw", "quarantine")}

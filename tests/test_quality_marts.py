@@ -10,7 +10,7 @@ from data_quality.mart_suites import MART_SUITES, PHONE_PATTERN, pii_scan_suite
 from data_quality.runner import validate_table
 from siyu.landing.loader import ensure_raw_schema
 
-# DESIGN §4: a leaked phone is a value that IS a phone once normalised (phone-ish characters
+# contracts §4: a leaked phone is a value that IS a phone once normalised (phone-ish characters
 # only) or a phone standing in text between boundaries ...
 LEAKS = [
     "13800138000",

@@ -223,7 +223,7 @@ def test_reloading_a_partition_replaces_it(tmp_path):
     assert loader.load_landing(con, tmp_path, only_changed=True) == []
 
 
-# ------------------------------------------------------------------ intake rules (DESIGN §3, issue 12)
+# ------------------------------------------------------------------ intake rules (contracts §3, issue 12)
 
 def test_utf16_csv_keeps_its_first_row(tmp_path):
     """Excel's "Unicode text": before, the first data row became the header and a NUL a phantom record."""

@@ -1,4 +1,4 @@
-"""The PII salt (issue 6 §5, DESIGN §4): never a guessable default outside the demo, stable
+"""The PII salt (issue 6 §5, contracts §4): never a guessable default outside the demo, stable
 between runs, and the phone hash is exactly HMAC-SHA256(salt, normalised phone)."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tests.harness import REPO
 from tests.landing import event, write_jsonl, write_orders
 
 PHONE_AS_EXPORTED = "+86 138-0013-8000"
-PHONE = "13800138000"          # DESIGN §4: drop +86, keep digits
+PHONE = "13800138000"          # contracts §4: drop +86, keep digits
 EVENT_PHONE = "0086 139 0000 1234"
 EVENT_PHONE_NORMALISED = "13900001234"
 LONE_PHONE = "13700137000"      # the only identifier of order O-2's buyer: the member id derives from its hash
@@ -89,7 +89,7 @@ def tree_state(folder: Path) -> dict[str, tuple[int, int]]:
 
 
 def assert_no_plain_phone_beyond_raw(db: Path, *phones: str) -> None:
-    """DESIGN §4: phones stay in raw; no staging/intermediate/mart column holds one."""
+    """contracts §4: phones stay in raw; no staging/intermediate/mart column holds one."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         columns = con.execute("""select schema_name, table_name, column_name from duckdb_columns()
@@ -222,7 +222,7 @@ def test_salt_is_not_written_anywhere(salted):
 
 
 def test_a_changed_salt_is_refused_until_a_full_refresh(landing, tmp_path):
-    """DESIGN §4: another salt would silently re-hash phones and rename phone-founded members."""
+    """contracts §4: another salt would silently re-hash phones and rename phone-founded members."""
     work = tmp_path / "salt-change"
     ok(siyu_build(landing, work, SIYU_PII_SALT=SALT))
     hashes = phone_hashes(work)

@@ -1,4 +1,4 @@
-"""Tests of the landing-data simulator: determinism, the landing contract (DESIGN §3),
+"""Tests of the landing-data simulator: determinism, the landing contract (contracts §3),
 identity stitchability (§4) and the consistency of the ground truth.
 
 Every check runs on a one-block simulation and on one streamed in three member blocks (the
@@ -253,7 +253,7 @@ def normalise_phone(v: str) -> str | None:
 
 
 def linked_sets(valid: dict[str, list]) -> list[list[str]]:
-    """Identifiers (`kind:value`) each valid record links together (DESIGN §4)."""
+    """Identifiers (`kind:value`) each valid record links together (contracts §4)."""
     out = []
     for r in valid["tracking"]:
         ids = r["identities"]

@@ -1,4 +1,4 @@
-"""`siyu sql` (DESIGN §7): reads the published warehouse and nothing else, and works like a shell.
+"""`siyu sql` (contracts §7): reads the published warehouse and nothing else, and works like a shell.
 
 A tiny DuckDB file in tmp_path stands in for the published warehouse (`marts`, `reference`,
 `raw.quarantine`), with a working database beside it and a host file holding a "phone number".

@@ -1,4 +1,4 @@
-"""Value and funnel-variant marts with hand-computed answers (DESIGN §5, §6).
+"""Value and funnel-variant marts with hand-computed answers (contracts §5, §6).
 
 One landing dataset holds every case, each with its own ids:
 

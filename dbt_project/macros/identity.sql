@@ -1,4 +1,4 @@
-{# DESIGN §4: trim, drop a leading +86 / 0086, keep digits; a phone only if it matches ^1[3-9][0-9]{9}$. #}
+{# contracts §4: trim, drop a leading +86 / 0086, keep digits; a phone only if it matches ^1[3-9][0-9]{9}$. #}
 {% macro normalize_phone(expr) -%}
     nullif(regexp_extract(
         regexp_replace(regexp_replace(trim({{ expr }}), '^(\+86|0086)', ''), '[^0-9]', '', 'g'),

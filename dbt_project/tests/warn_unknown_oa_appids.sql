@@ -1,5 +1,5 @@
 {{ config(severity='warn', meta={'dagster': {'ref': {'name': 'stg_oa__followers'}}}) }}
--- Official-account follower appids missing from seeds/wechat_apps.csv (DESIGN §5): their follows
+-- Official-account follower appids missing from seeds/wechat_apps.csv (contracts §5): their follows
 -- get channel oa_unknown. Add the appid to the seed with its account type to fix the channel.
 select
     followers.appid,

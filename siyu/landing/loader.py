@@ -263,7 +263,7 @@ def _quarantine_partition_duplicates(con: duckdb.DuckDBPyConnection, source: str
     """Keys that must be unique within a partition: keep one copy, quarantine the others with a reason.
 
     Messages: the first copy (file, line) wins. Orders: the greatest updated_at wins, ties
-    to the later line (DESIGN §3: the newest state of an order wins).
+    to the later line (contracts §3: the newest state of an order wins).
     """
     if source == "wecom_messages":
         key, order, what = "out_msgid", "file_index, line", "duplicate msgid"

@@ -1,4 +1,4 @@
-"""The landing contract (DESIGN §3) as SQL: per source, how a record maps onto its raw
+"""The landing contract (contracts §3) as SQL: per source, how a record maps onto its raw
 table and which rule it breaks, if any.
 
 Each rule is a (condition, reason) pair of SQL expressions over the parsed record `j`

@@ -92,7 +92,7 @@ QUARANTINE_DDL = """
     loaded_at timestamp not null,
     _dt date"""
 
-# Lists of the contract's enumerations (DESIGN §3 and §5), shared by loader and suites.
+# Lists of the contract's enumerations (contracts §3 and §5), shared by loader and suites.
 TRACKING_EVENTS = (
     "content_impression", "push_delivered", "moments_impression", "live_view",
     "push_opened", "article_read", "link_click", "miniprogram_visit", "product_view", "share",

@@ -1,8 +1,8 @@
-"""Keeping forgotten people out of the raw layer (PIPL Art. 47, DESIGN §7 `siyu forget`).
+"""Keeping forgotten people out of the raw layer (PIPL Art. 47, contracts §7 `siyu forget`).
 
 A forget request is stored only as salted hashes of the person's identifiers (`raw._forget_requests`:
 `key` = SHA-256 of salt, a separator and the identifier written `kind:value` as in the identity
-graph, DESIGN §4). One implementation serves both moments:
+graph, contracts §4). One implementation serves both moments:
 
 * `siyu forget` runs it over every partition, right after recording a request;
 * the loader runs it over the partitions it has just loaded, inside their transaction, so a
@@ -35,7 +35,7 @@ REQUESTS_DDL = """
 
 KEY_SEPARATOR = "\x1f"
 
-# Phone normalisation of DESIGN §4, as the staging models' `normalize_phone` macro writes it.
+# Phone normalisation of contracts §4, as the staging models' `normalize_phone` macro writes it.
 def normalize_phone_sql(expr: str) -> str:
     return (f"nullif(regexp_extract(regexp_replace(regexp_replace(trim({expr}), '^(\\+86|0086)', ''), "
             f"'[^0-9]', '', 'g'), '^1[3-9][0-9]{{9}}$'), '')")

@@ -1,4 +1,4 @@
-"""Deterministic simulator of a private-domain landing folder (DESIGN §3) with ground truth.
+"""Deterministic simulator of a private-domain landing folder (contracts §3) with ground truth.
 
     simulate(out_dir, members=10_000, days=90, start=date(2026, 8, 1), seed=42) -> summary
 

@@ -31,7 +31,7 @@ APPIDS = {MP_APPID: "mini_program", SUB_APPID: "oa_subscription", SVC_APPID: "oa
 APP_LIST = ("", MP_APPID, SUB_APPID, SVC_APPID)
 APP_MP, APP_SUB, APP_SVC = 1, 2, 3
 
-# push_delivered -> push_opened probability per pushing channel (DESIGN §1 orders of magnitude).
+# push_delivered -> push_opened probability per pushing channel (contracts §1 orders of magnitude).
 OPEN_RATES = {
     "oa_subscription": 0.01,
     "oa_service": 0.10,
@@ -54,7 +54,7 @@ LATE_RATE = 0.015
 DUPLICATE_RATE = 0.001
 FUNNEL_WINDOW_DAYS = 30
 
-# Shared identifiers that must never merge people (DESIGN §4): a test account mobile and a
+# Shared identifiers that must never merge people (contracts §4): a test account mobile and a
 # store landline typed into the buyer phone field.
 TEST_PHONE = "13800138000"
 STORE_LANDLINE = "021-6888 1234"

@@ -87,7 +87,7 @@ def mobiles(rng: np.random.Generator, n: int, exclude: str, taken: Taken | None 
     return _fresh_draws(n, draw, lambda v: v, "mobile", taken).astype(str).astype(object)
 
 
-# How people type their own number into forms: the spellings DESIGN §4 normalises away.
+# How people type their own number into forms: the spellings contracts §4 normalises away.
 PHONE_STYLES = ("plain", "plus86_spaced", "0086", "dashed", "plus86", "spaced")
 
 

@@ -3,7 +3,7 @@ plan), so a correct warehouse can be checked against it exactly.
 
 * identifiers.csv — person_id, kind, value (openid as `appid:openid`, phone normalised);
 * people.csv — one row per person that appears in the data;
-* funnel.csv — DESIGN §5 ordered funnel (window 30 days) over tracking + derived events;
+* funnel.csv — contracts §5 ordered funnel (window 30 days) over tracking + derived events;
 * groups.csv — per group: owner, creation, lifetime plan, dissolution, last member message.
 """
 

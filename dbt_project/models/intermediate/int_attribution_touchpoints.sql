@@ -1,5 +1,5 @@
 -- Grain: one paid order × one eligible touchpoint. It is the shared input of every
--- attribution model (DESIGN §5): the buyer's touchpoint events of any stage except
+-- attribution model (contracts §5): the buyer's touchpoint events of any stage except
 -- `order_paid` with paid_at − var('attribution_lookback_days') <= event_at < paid_at,
 -- ordered by (event_at, event_id), with the time-decay weight 2^(−Δt / half-life).
 -- Orders without a member or without an eligible touchpoint have no row here (direct).

@@ -1,6 +1,6 @@
 -- One row per join of an external member to a group (入群), seen in any snapshot.
 -- Grain: group × external userid × join_time — a rejoin after leaving has a new join_time and
--- is a new join (DESIGN §5, the same rule as the derived `group_join` event).
+-- is a new join (contracts §5, the same rule as the derived `group_join` event).
 with entries as (
     select *
     from {{ ref('stg_wecom__group_members') }}

@@ -1,4 +1,4 @@
--- One row per external member leaving a group (退群), from snapshot diffs (DESIGN §3): present in
+-- One row per external member leaving a group (退群), from snapshot diffs (contracts §3): present in
 -- the group's snapshot of day d−1 and absent from the snapshot of day d. Only when both days
 -- have a snapshot partition — days without a snapshot infer nothing. On the day a group is
 -- dissolved its remaining members are absent from the snapshot, so they count as leaves too.

@@ -1,6 +1,6 @@
 -- One row per group per snapshot day it appears in, with its external member count.
 -- Grain: group × snapshot day. Snapshot days (days with a non-empty wecom_groups partition)
--- are the only days that say anything about membership (DESIGN §3).
+-- are the only days that say anything about membership (contracts §3).
 with snapshots as (
     select group_id, snapshot_date, owner_userid, created_at, created_date
     from {{ ref('stg_wecom__groups') }}

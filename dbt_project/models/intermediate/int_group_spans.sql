@@ -1,6 +1,6 @@
 -- One row per customer group (社群) ever seen in a snapshot: owner, creation, first and last
 -- snapshot, dissolution and the business dates its group_daily rows run over.
--- Grain: group. Dissolution (DESIGN §3/§5): the first non-empty snapshot day after the group's
+-- Grain: group. Dissolution (contracts §3/§5): the first non-empty snapshot day after the group's
 -- last appearance; dissolved_at is 00:00 business time of that day, as UTC.
 with snapshots as (
     select * from {{ ref('int_group_snapshots') }}

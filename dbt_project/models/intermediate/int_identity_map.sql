@@ -1,6 +1,6 @@
 -- Identifier -> member. A member is a connected component; its member_id is derived from
 -- the component's earliest-seen identifier (ties: smallest 'kind:value'), so new data never
--- renames a member unless two merge, and then the older id survives (DESIGN §4).
+-- renames a member unless two merge, and then the older id survives (contracts §4).
 with first_seen as (
     select identifier, identifier_kind, min(seen_at) as first_seen_at
     from {{ ref('int_identity_records') }}

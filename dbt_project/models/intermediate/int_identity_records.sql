@@ -1,5 +1,5 @@
 -- Every record that carries identifiers of one person, as (record, identifier) rows.
--- An identifier is written 'kind:value' (DESIGN §4): unionid, openid (value appid:openid),
+-- An identifier is written 'kind:value' (contracts §4): unionid, openid (value appid:openid),
 -- external_userid, phone (value = HMAC hash, never the phone), distinct_id.
 -- Messages link nothing (sender and recipients are different people); staff never appear.
 with tracking as (

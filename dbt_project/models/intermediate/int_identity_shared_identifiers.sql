@@ -1,6 +1,6 @@
 -- Identifiers seen on records together with more than var('identity_max_unionids') distinct
 -- unionids (a store landline used as buyer phone, a test account): non-identifying. They
--- link nothing and make no member by themselves (DESIGN §4). Also the audit list.
+-- link nothing and make no member by themselves (contracts §4). Also the audit list.
 with record_unionids as (
     select record_id, identifier as unionid
     from {{ ref('int_identity_records') }}

@@ -1,5 +1,5 @@
 -- Every member with the earliest time on any record of theirs: a touchpoint event, an
--- order's created_at, or a group message they sent (DESIGN §5). A member seen on no such
+-- order's created_at, or a group message they sent (contracts §5). A member seen on no such
 -- record (e.g. only an unfollow) falls back to the earliest record carrying their identifiers.
 with times as (
     select member_id, event_at as seen_at from {{ ref('fct_touchpoint_events') }}

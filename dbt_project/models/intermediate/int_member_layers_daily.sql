@@ -1,5 +1,5 @@
 -- Member layer (用户分层) of every member on every business date since they were first seen
--- (DESIGN §5; windows and thresholds are vars): core > contributor > active > ordinary.
+-- (contracts §5; windows and thresholds are vars): core > contributor > active > ordinary.
 with calendar as (
     select business_date from {{ ref('int_calendar') }}
 ),

@@ -1,5 +1,5 @@
 -- One stream of touchpoint events: tracked events plus the events derived from other
--- sources (DESIGN §5), each with its funnel stage from seeds/funnel_stages.csv and its
+-- sources (contracts §5), each with its funnel stage from seeds/funnel_stages.csv and its
 -- member (null when no identifying identifier resolves: counted in identity_unresolved).
 with tracked as (
     select

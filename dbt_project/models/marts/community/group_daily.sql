@@ -1,7 +1,7 @@
 -- One row per customer group (社群) per business date, from its creation date (or its first
 -- snapshot, if later) to its dissolution date (inclusive) or the latest business date.
 -- Grain: group × business date — the daily health sheet: size, inflow and outflow, chat,
--- effective activity (link clickers, orders) and the lifecycle stage (DESIGN §5).
+-- effective activity (link clickers, orders) and the lifecycle stage (contracts §5).
 with days as (
     select * from {{ ref('int_group_days') }}
     where business_date >= first_row_date

@@ -1,7 +1,7 @@
 -- Survival of customer groups (社群存活) by creation week. Grain: ISO creation week × day k.
 -- A group is alive on day k of its life when it has a member message on or after creation
 -- date + k; it is counted only once creation date + k is not after the latest business date
--- (DESIGN §5). A week with no counted group has no row for that k.
+-- (contracts §5). A week with no counted group has no row for that k.
 with groups as (
     select group_id, created_date, latest_business_date
     from {{ ref('int_group_spans') }}

@@ -1,5 +1,5 @@
 -- Who brought whom (裂变邀请): a group join that names a member's external_userid as `invitor`
--- (DESIGN §5 Invites). Grain: inviter × invitee × group × invite time — a rejoin invited again
+-- (contracts §5 Invites). Grain: inviter × invitee × group × invite time — a rejoin invited again
 -- is another row. Chains (A invites B invites C) are followed by joining invitee to inviter.
 with invites as (
     select * from {{ ref('int_member_invites') }}

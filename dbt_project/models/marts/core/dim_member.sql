@@ -1,4 +1,4 @@
--- One row per stitched member (DESIGN §4, §5): identity, first touch, WeCom ownership,
+-- One row per stitched member (contracts §4, §5): identity, first touch, WeCom ownership,
 -- tags, funnel stage, layer as of the latest business date, orders, value and fission.
 with identifiers as (
     select

@@ -1,4 +1,4 @@
--- One touchpoint event of one member (tracked or derived, DESIGN §5). Events whose
+-- One touchpoint event of one member (tracked or derived, contracts §5). Events whose
 -- identifiers resolve to no member are left out here and counted in identity_unresolved.
 select
     event_id,

@@ -1,4 +1,4 @@
--- The ordered funnel of each member with an exposure (DESIGN §5): exposure -> interest ->
+-- The ordered funnel of each member with an exposure (contracts §5): exposure -> interest ->
 -- lead -> deal, each step at or after the previous one and within var('funnel_window_days')
 -- of the first exposure (the edge itself counts). Breakdown attributes are the first
 -- exposure's (first touch; ties: smallest event_id). Durations are whole elapsed seconds:

@@ -1,4 +1,4 @@
--- Grain: acquisition month (cohort_month) × months since acquisition (DESIGN §5). A member's
+-- Grain: acquisition month (cohort_month) × months since acquisition (contracts §5). A member's
 -- acquisition month is the business-date month of first_seen_at; every cohort has a row for
 -- months_since = 0 .. (latest business month − cohort month), even when nobody was active.
 -- Activity is by business date: touchpoint events (event_at) and paid orders (paid_at).

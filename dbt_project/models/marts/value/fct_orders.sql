@@ -1,4 +1,4 @@
--- Latest state of every order (DESIGN §3): net GMV = paid amount - refunds for paid orders.
+-- Latest state of every order (contracts §3): net GMV = paid amount - refunds for paid orders.
 -- An order whose buyer carries no identifying identifier keeps a null member_id (unresolved).
 with orders as (
     select * from {{ ref('stg_orders__orders') }}

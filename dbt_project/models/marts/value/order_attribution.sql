@@ -1,4 +1,4 @@
--- Grain: one paid order × attribution model × credited touchpoint (DESIGN §5).
+-- Grain: one paid order × attribution model × credited touchpoint (contracts §5).
 -- first_touch / last_touch: one row, the first / last eligible touchpoint in
 -- (event_at, event_id) order, credit 1. linear: every eligible touchpoint, credit 1/n.
 -- time_decay: every eligible touchpoint, 2^(−Δt / half-life) normalised to sum 1.

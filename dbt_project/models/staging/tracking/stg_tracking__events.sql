@@ -1,5 +1,5 @@
 -- One row per tracked event. A repeated event_id is the same event: the copy in the
--- earliest partition, then the earliest file and line, wins (DESIGN §5).
+-- earliest partition, then the earliest file and line, wins (contracts §5).
 with source as (
     select * from {{ source('tracking', 'tracking') }}
 ),
