@@ -106,6 +106,21 @@ def _table_metadata(db_path: str) -> dict[tuple[str, str], dict[str, Any]]:
     return out
 
 
+def keep_partial_parse(run_target: Path, project_dir: Path = DBT_PROJECT_DIR) -> None:
+    """The partial-parse file dbt just wrote matches this warehouse's profile and vars; the one from
+    `dbt parse` may not (another SIYU_WORK_DB: "profile has changed", a full parse of ~15 s). Keep
+    the newest for the next build, replaced atomically (builds may run side by side)."""
+    source = run_target / PARTIAL_PARSE
+    if not source.is_file():
+        return
+    scratch = project_dir / "target" / f".{PARTIAL_PARSE}.{os.getpid()}"
+    try:
+        shutil.copyfile(source, scratch)
+        os.replace(scratch, project_dir / "target" / PARTIAL_PARSE)
+    except OSError:  # an optimisation only: the next build parses in full
+        scratch.unlink(missing_ok=True)
+
+
 def prune_run_targets(project_dir: Path = DBT_PROJECT_DIR, keep: int = KEPT_RUN_TARGETS) -> None:
     """dagster-dbt gives every invocation its own target folder (≈14 MB at the demo scale); a daily
     build would pile up gigabytes a year. Keep the newest few, and any touched in the last hour
@@ -129,6 +144,7 @@ def _failed_nodes(invocation) -> list[str]:
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator[Any]:
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     events = list(invocation.stream())  # dbt holds the DuckDB file until it exits
+    keep_partial_parse(Path(invocation.target_path))
     prune_run_targets()
     metadata = _table_metadata(warehouse.work_db)
     for event in events:
