@@ -3,34 +3,69 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import duckdb
 
 from .settings import Settings
+
+SCHEMAS = ("raw", "staging", "intermediate", "marts")  # the working database, bottom up
+
+
+@dataclass(frozen=True)
+class WarehouseCounts:
+    """What a build (and a forget request's before → after) reports about the working database."""
+
+    rows: dict[str, tuple[int, int]]  # layer → (rows, tables); raw without its quarantine
+    quarantined: int
+    members: int
+    funnel: tuple[int, int, int, int]  # exposure, interest, lead, deal members
+    net_gmv: float
+
+    @property
+    def raw_rows(self) -> int:
+        return self.rows["raw"][0]
+
+
+def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+    return [t for (t,) in con.execute(
+        "select table_name from duckdb_tables() where schema_name = ? and not starts_with(table_name, '_') order by 1",
+        [schema]).fetchall()]
+
+
+def count_warehouse(con: duckdb.DuckDBPyConnection) -> WarehouseCounts:
+    rows = {}
+    for schema in SCHEMAS:
+        tables = _tables(con, schema)
+        total = sum(con.execute(f'select count(*) from {schema}."{t}"').fetchone()[0] for t in tables if t != "quarantine")
+        rows[schema] = (total, len(tables))
+    quarantined = con.execute("select count(*) from raw.quarantine").fetchone()[0] if "quarantine" in _tables(con, "raw") else 0
+    marts = set(_tables(con, "marts"))
+    if not {"dim_member", "funnel_daily", "fct_orders"} <= marts:
+        return WarehouseCounts(rows, quarantined, 0, (0, 0, 0, 0), 0.0)
+    funnel = con.execute("""select coalesce(sum(exposure_members), 0), coalesce(sum(interest_members), 0),
+                                   coalesce(sum(lead_members), 0), coalesce(sum(deal_members), 0)
+                            from marts.funnel_daily""").fetchone()
+    members = con.execute("select count(*) from marts.dim_member").fetchone()[0]
+    gmv = con.execute("select coalesce(sum(net_gmv), 0) from marts.fct_orders").fetchone()[0]
+    return WarehouseCounts(rows, quarantined, members, tuple(int(n) for n in funnel), float(gmv))
 
 
 def print_summary(settings: Settings) -> None:
     # Row counts of every layer come from the working database (the published file holds marts only).
     con = duckdb.connect(str(settings.work_db), read_only=True)
     try:
-        print(f"\nwarehouse published: {settings.warehouse} ({settings.warehouse.stat().st_size / 1e6:,.1f} MB)")
-        print("rows per layer:")
-        for schema in ("raw", "staging", "intermediate", "marts"):
-            tables = [t for (t,) in con.execute(
-                "select table_name from duckdb_tables() where schema_name = ? and not starts_with(table_name, '_') order by 1",
-                [schema]).fetchall()]
-            total = sum(con.execute(f'select count(*) from {schema}."{t}"').fetchone()[0] for t in tables if t != "quarantine")
-            print(f"  {schema:<13}{total:>12,} rows in {len(tables)} tables")
-        quarantined = con.execute("select count(*) from raw.quarantine").fetchone()[0]
-        print(f"rows quarantined: {quarantined:,} (see raw.quarantine)")
-        exposure, interest, lead, deal = con.execute("""
-            select sum(exposure_members), sum(interest_members), sum(lead_members), sum(deal_members)
-            from marts.funnel_daily""").fetchone()
-        print(f"funnel: exposure {exposure or 0:,} → interest {interest or 0:,} → lead {lead or 0:,} → deal {deal or 0:,}")
-        members = con.execute("select count(*) from marts.dim_member").fetchone()[0]
-        print(f"members: {members:,}")
+        counts = count_warehouse(con)
     finally:
         con.close()
+    print(f"\nwarehouse published: {settings.warehouse} ({settings.warehouse.stat().st_size / 1e6:,.1f} MB)")
+    print("rows per layer:")
+    for schema, (total, tables) in counts.rows.items():
+        print(f"  {schema:<13}{total:>12,} rows in {tables} tables")
+    print(f"rows quarantined: {counts.quarantined:,} (see raw.quarantine)")
+    exposure, interest, lead, deal = counts.funnel
+    print(f"funnel: exposure {exposure:,} → interest {interest:,} → lead {lead:,} → deal {deal:,}")
+    print(f"members: {counts.members:,}")
     print(f"\nquery it:   siyu sql --warehouse {settings.warehouse} -c \"select * from marts.funnel_daily limit 10\"")
     demo = "SIYU_DEMO=1 " if os.environ.get("SIYU_DEMO") == "1" else ""
     home = os.environ.get("DAGSTER_HOME")

@@ -65,3 +65,51 @@ def event(event_id: str, name: str, local_time: str, channel: str, distinct_id: 
     if distinct_id:
         record["distinct_id"] = distinct_id
     return record
+
+
+def contact(euid: str, unionid: str | None, staff: str, added: str, mobiles: list[str] | None = None,
+            tags: list[str] | None = None, name: str = "张女士", remark: str = "", state: str | None = None) -> dict:
+    """One WeCom external-contact detail (contacts §3), followed by one staff member."""
+    return {"errcode": 0, "errmsg": "ok",
+            "external_contact": {"external_userid": euid, "name": name, "type": 1, "gender": 2,
+                                 **({"unionid": unionid} if unionid else {})},
+            "follow_user": [{"userid": staff, "remark": remark, "description": "", "createtime": sec(added),
+                             "tags": [{"group_name": "意向", "tag_name": t, "type": 1} for t in (tags or [])],
+                             "remark_mobiles": mobiles or [], "oper_userid": staff, "add_way": 1,
+                             "state": state or f"qr-{euid}"}]}
+
+
+def follower(openid: str, appid: str, unionid: str, local: str) -> dict:
+    return {"subscribe": 1, "openid": openid, "appid": appid, "unionid": unionid, "language": "zh_CN",
+            "subscribe_time": sec(local), "subscribe_scene": "ADD_SCENE_QR_CODE", "qr_scene": 0,
+            "qr_scene_str": "qr-oa", "tagid_list": []}
+
+
+def staff_entry(userid: str, local: str) -> dict:
+    return {"userid": userid, "type": 1, "join_time": sec(local), "join_scene": 1}
+
+
+def ext_entry(userid: str, unionid: str, local: str, invitor: str | None = None) -> dict:
+    entry = {"userid": userid, "type": 2, "unionid": unionid, "join_time": sec(local),
+             "join_scene": 1 if invitor else 3, "group_nickname": "", "name": "群友"}
+    if invitor:
+        entry["invitor"] = {"userid": invitor}
+    return entry
+
+
+def group(chat_id: str, owner: str, created: str, members: list[dict], name: str | None = None) -> dict:
+    """One customer-group snapshot as WeCom's groupchat/get returns it."""
+    return {"errcode": 0, "errmsg": "ok",
+            "group_chat": {"chat_id": chat_id, "name": name or f"福利群 {chat_id}", "owner": owner,
+                           "create_time": sec(created), "notice": "", "member_version": "v1",
+                           "member_list": members, "admin_list": []}}
+
+
+def msg(msgid: str, sender: str, room: str, local: str, to: list[str] | None = None) -> dict:
+    return {"msgid": msgid, "action": "send", "from": sender, "tolist": to or ["guide_x"], "roomid": room,
+            "msgtime": ms(local), "msgtype": "text", "text": {"content": f"消息内容 {msgid}"}}
+
+
+def recall(msgid: str, sender: str, room: str, local: str, of: str) -> dict:
+    return {"msgid": msgid, "action": "recall", "from": sender, "tolist": ["guide_x"], "roomid": room,
+            "msgtime": ms(local), "msgtype": "revoke", "revoke": {"pre_msgid": of}}

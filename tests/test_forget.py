@@ -41,7 +41,7 @@ import pytest
 
 from siyu.pii import DEMO_SALT
 from tests.harness import REPO, build_warehouse, query, siyu_env, working_db
-from tests.landing import event, ms, sec, write_jsonl, write_orders
+from tests.landing import contact, event, ext_entry, follower, group, msg, recall, staff_entry, write_jsonl, write_orders
 from tests.test_idempotency import assert_same_marts
 
 P = {"phone": "13700001111", "unionid": "oU_zhou_p", "openid_sub": "oSUB_zhou", "openid_mini": "oMP_zhou",
@@ -53,41 +53,25 @@ DAYS = ("2026-06-01", "2026-06-02", "2026-06-03")
 
 
 # --------------------------------------------------------------------------- the landing folders
-def _contact(with_p: bool) -> list[dict]:
-    if not with_p:
-        return []
-    return [{"errcode": 0, "errmsg": "ok",
-             "external_contact": {"external_userid": "wmZhouP01", "name": P["name"], "type": 1, "gender": 2, "unionid": "oU_zhou_p"},
-             "follow_user": [{"userid": "guide_x", "remark": "周姐 VIP", "description": "", "createtime": sec("2026-06-01 09:30"),
-                              "tags": [], "remark_mobiles": ["13700001111"], "oper_userid": "guide_x", "add_way": 1,
-                              "state": "qr-store"}]}]
-
-
-def _entry(userid: str, unionid: str, joined: str, invitor: str | None = None) -> dict:
-    entry = {"userid": userid, "type": 2, "unionid": unionid, "join_time": sec(joined),
-             "join_scene": 1 if invitor else 3, "group_nickname": "", "name": "群友"}
-    if invitor:
-        entry["invitor"] = {"userid": invitor}
-    return entry
+def _contacts(with_p: bool) -> list[dict]:
+    return [contact("wmZhouP01", "oU_zhou_p", "guide_x", "2026-06-01 09:30", mobiles=["13700001111"], name=P["name"],
+                    remark="周姐 VIP", state="qr-store")] if with_p else []
 
 
 def _group(with_p: bool) -> dict:
-    members = [{"userid": "guide_x", "type": 1, "join_time": sec("2026-06-01 08:00"), "join_scene": 1}]
+    members = [staff_entry("guide_x", "2026-06-01 08:00")]
     if with_p:
-        members.append(_entry("wmZhouP01", "oU_zhou_p", "2026-06-01 08:30"))
+        members.append(ext_entry("wmZhouP01", "oU_zhou_p", "2026-06-01 08:30"))
     # Q joined on P's invitation; as if P never existed, the invitation names nobody (join_scene kept)
-    q = _entry("wmQ", "oU_q", "2026-06-01 14:00", invitor="wmZhouP01")
+    q = ext_entry("wmQ", "oU_q", "2026-06-01 14:00", invitor="wmZhouP01")
     if not with_p:
         del q["invitor"]
-    members += [q, _entry("wmR", "oU_r", "2026-06-01 15:00")]
-    return {"errcode": 0, "errmsg": "ok",
-            "group_chat": {"chat_id": "g1", "name": "沙发福利群", "owner": "guide_x", "create_time": sec("2026-06-01 08:00"),
-                           "notice": "", "member_version": "v1", "member_list": members, "admin_list": []}}
+    members += [q, ext_entry("wmR", "oU_r", "2026-06-01 15:00")]
+    return group("g1", "guide_x", "2026-06-01 08:00", members, name="沙发福利群")
 
 
 def _msg(msgid: str, sender: str, local: str, to: list[str], room: str = "g1") -> dict:
-    return {"msgid": msgid, "action": "send", "from": sender, "tolist": to, "roomid": room,
-            "msgtime": ms(local), "msgtype": "text", "text": {"content": f"内容 {msgid}"}}
+    return msg(msgid, sender, room, local, to)
 
 
 def _messages(with_p: bool) -> list[dict]:
@@ -96,8 +80,7 @@ def _messages(with_p: bool) -> list[dict]:
     if with_p:
         rows += [_msg("m1", "wmZhouP01", "2026-06-02 09:00", ["guide_x", "wmQ", "wmR"]),
                  _msg("m2", "wmZhouP01", "2026-06-02 09:05", ["guide_x", "wmQ", "wmR"]),
-                 {"msgid": "m3", "action": "recall", "from": "wmZhouP01", "tolist": ["guide_x", "wmQ", "wmR"], "roomid": "g1",
-                  "msgtime": ms("2026-06-02 09:06"), "msgtype": "revoke", "revoke": {"pre_msgid": "m2"}},
+                 recall("m3", "wmZhouP01", "g1", "2026-06-02 09:06", of="m2"),
                  _msg("m5", "guide_x", "2026-06-02 12:30", ["wmZhouP01"], room="")]
     return rows
 
@@ -128,10 +111,8 @@ def write_landing(root: Path, with_p: bool) -> Path:
     write_jsonl(root, "tracking", d3, [event("ev-r1", "content_impression", "2026-06-03 10:00", "live", "r_d1",
                                              {"unionid": "oU_r"})])
     if with_p:
-        write_jsonl(root, "oa_followers", d1, [{"subscribe": 1, "openid": "oSUB_zhou", "appid": "wxsub01", "unionid": "oU_zhou_p",
-                                                "subscribe_time": sec("2026-06-01 09:00"), "subscribe_scene": "ADD_SCENE_QR_CODE",
-                                                "qr_scene_str": "qr-oa", "tagid_list": []}])
-        write_jsonl(root, "wecom_contacts", d1, _contact(True))
+        write_jsonl(root, "oa_followers", d1, [follower("oSUB_zhou", "wxsub01", "oU_zhou_p", "2026-06-01 09:00")])
+        write_jsonl(root, "wecom_contacts", d1, _contacts(True))
     for day in DAYS:
         write_jsonl(root, "wecom_groups", day, [_group(with_p)])
     write_jsonl(root, "wecom_messages", d2, _messages(with_p))

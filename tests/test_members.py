@@ -43,7 +43,7 @@ import pytest
 
 from siyu.pii import DEMO_SALT, hmac_sha256
 from tests.harness import build_warehouse, query, working_db
-from tests.landing import event, ms, sec, write_jsonl, write_orders
+from tests.landing import contact, event, ext_entry, follower, group, msg, recall, staff_entry, write_jsonl, write_orders
 
 D = date(2026, 6, 30)
 D_MINUS_1 = date(2026, 6, 29)
@@ -60,53 +60,6 @@ def member_id(identifier: str) -> str:
 def phone_id(digits: str) -> str:
     """A phone identifier: its value is the HMAC-SHA256 hex of the normalised number."""
     return "phone:" + hmac_sha256(digits, DEMO_SALT)
-
-
-# ---------------------------------------------------------------------------- record builders
-def contact(euid: str, unionid: str | None, staff: str, added: str, mobiles: list[str] | None = None,
-            tags: list[str] | None = None, name: str = "张女士") -> dict:
-    return {"errcode": 0, "errmsg": "ok",
-            "external_contact": {"external_userid": euid, "name": name, "type": 1, "gender": 2,
-                                 **({"unionid": unionid} if unionid else {})},
-            "follow_user": [{"userid": staff, "remark": "", "description": "", "createtime": sec(added),
-                             "tags": [{"group_name": "意向", "tag_name": t, "type": 1} for t in (tags or [])],
-                             "remark_mobiles": mobiles or [], "oper_userid": staff, "add_way": 1,
-                             "state": f"qr-{euid}"}]}
-
-
-def follower(openid: str, appid: str, unionid: str, local: str) -> dict:
-    return {"subscribe": 1, "openid": openid, "appid": appid, "unionid": unionid, "language": "zh_CN",
-            "subscribe_time": sec(local), "subscribe_scene": "ADD_SCENE_QR_CODE", "qr_scene": 0,
-            "qr_scene_str": "qr-oa", "tagid_list": []}
-
-
-def staff_entry(userid: str, local: str) -> dict:
-    return {"userid": userid, "type": 1, "join_time": sec(local), "join_scene": 1}
-
-
-def ext_entry(userid: str, unionid: str, local: str, invitor: str | None = None) -> dict:
-    entry = {"userid": userid, "type": 2, "unionid": unionid, "join_time": sec(local),
-             "join_scene": 1 if invitor else 3, "group_nickname": "", "name": "群友"}
-    if invitor:
-        entry["invitor"] = {"userid": invitor}
-    return entry
-
-
-def group(chat_id: str, owner: str, created: str, members: list[dict]) -> dict:
-    return {"errcode": 0, "errmsg": "ok",
-            "group_chat": {"chat_id": chat_id, "name": f"福利群 {chat_id}", "owner": owner,
-                           "create_time": sec(created), "notice": "", "member_version": "v1",
-                           "member_list": members, "admin_list": []}}
-
-
-def msg(msgid: str, sender: str, room: str, local: str, to: list[str] | None = None) -> dict:
-    return {"msgid": msgid, "action": "send", "from": sender, "tolist": to or ["guide_x"], "roomid": room,
-            "msgtime": ms(local), "msgtype": "text", "text": {"content": f"消息内容 {msgid}"}}
-
-
-def recall(msgid: str, sender: str, room: str, local: str, of: str) -> dict:
-    return {"msgid": msgid, "action": "recall", "from": sender, "tolist": ["guide_x"], "roomid": room,
-            "msgtime": ms(local), "msgtype": "revoke", "revoke": {"pre_msgid": of}}
 
 
 PAID = {"status": "TRADE_SUCCESS", "platform": "mini_program", "discount_amount": "0.00", "refund_amount": "0.00",

@@ -190,15 +190,21 @@ def _remove_records(con: duckdb.DuckDBPyConnection, source: str, days: list[date
     con.execute("drop table doomed")
 
 
-def _matching_values(con: duckdb.DuckDBPyConnection, candidates_sql: str, kinds: tuple[str, ...]) -> list[str]:
-    """The distinct values of `candidates_sql` (one column `v`) that are forgotten identifiers of any
-    of `kinds`: set-based (a join on the keys), so the small result can drive list lambdas after."""
-    kind_rows = ", ".join(f"('{kind}')" for kind in kinds)
+def _matching_pairs(con: duckdb.DuckDBPyConnection, candidates_sql: str) -> set[tuple[str, str]]:
+    """The distinct (value, kind) rows of `candidates_sql` (columns `v`, `kind`) that are forgotten
+    identifiers: set-based (a join on the keys), so the small result can drive list lambdas after."""
     rows = con.execute(f"""
-        with candidates as (select distinct v from ({candidates_sql}) where v is not null and v <> '')
-        select distinct v from candidates, (values {kind_rows}) as k(kind)
-        where {_key_sql("k.kind || ':' || v")} in (select key from forget_keys)""").fetchall()
-    return [r[0] for r in rows]
+        with candidates as (select distinct v, kind from ({candidates_sql}) where v is not null and v <> '')
+        select v, kind from candidates
+        where {_key_sql("kind || ':' || v")} in (select key from forget_keys)""").fetchall()
+    return {(v, kind) for v, kind in rows}
+
+
+def _matching_values(con: duckdb.DuckDBPyConnection, candidates_sql: str, kinds: tuple[str, ...]) -> list[str]:
+    """The distinct values of `candidates_sql` (one column `v`) that are forgotten identifiers of any of `kinds`."""
+    kind_rows = ", ".join(f"('{kind}')" for kind in kinds)
+    pairs = _matching_pairs(con, f"select v, k.kind from ({candidates_sql}), (values {kind_rows}) as k(kind)")
+    return sorted({v for v, _ in pairs})
 
 
 def _set_list(con: duckdb.DuckDBPyConnection, name: str, values: list[str]) -> None:
@@ -208,12 +214,14 @@ def _set_list(con: duckdb.DuckDBPyConnection, name: str, values: list[str]) -> N
 def _rewrite_group_snapshots(con: duckdb.DuckDBPyConnection, days: list[date] | None, result: Suppressed) -> None:
     """Drop the person's entries from group snapshots, and `invitor` where it names them."""
     scope = f"from raw.wecom_groups where true {_where_days(days)}"
-    userids = _matching_values(con, "select trim(unnest(json_extract_string(group_chat, '$.member_list[*].userid'))) as v "
-                               + scope, ("external_userid",))
-    userids += _matching_values(con, "select trim(unnest(json_extract_string(group_chat, '$.member_list[*].invitor.userid'))) "
-                                "as v " + scope, ("external_userid",))
-    unionids = _matching_values(con, "select trim(unnest(json_extract_string(group_chat, '$.member_list[*].unionid'))) as v "
-                                + scope, ("unionid",))
+    # one scan of the snapshots: every entry's userid, its inviter's userid and its unionid
+    pairs = _matching_pairs(con, f"""
+        select unnest([{{'v': trim(e ->> '$.userid'), 'kind': 'external_userid'}},
+                       {{'v': trim(e ->> '$.invitor.userid'), 'kind': 'external_userid'}},
+                       {{'v': trim(e ->> '$.unionid'), 'kind': 'unionid'}}], recursive := true)
+        from (select unnest(cast(json_extract(group_chat, '$.member_list[*]') as json[])) as e {scope})""")
+    userids = [v for v, kind in pairs if kind == "external_userid"]
+    unionids = [v for v, kind in pairs if kind == "unionid"]
     if not userids and not unionids:
         return
     _set_list(con, "siyu_forget_userids", sorted(set(userids)))
@@ -263,17 +271,20 @@ def _rewrite_message_recipients(con: duckdb.DuckDBPyConnection, days: list[date]
 
 def _rewrite_tracking_referrers(con: duckdb.DuckDBPyConnection, days: list[date] | None, result: Suppressed) -> None:
     """Remove `inviter_id` / `share_from` from others' events when they name the person."""
-    n = 0
-    for prop in ("inviter_id", "share_from"):
-        value = _strip(f"properties ->> '$.{prop}'")
-        values = _matching_values(con, f"select {value} as v from raw.tracking where true {_where_days(days)}", TOKEN_KINDS)
-        if not values:
-            continue
-        _set_list(con, "siyu_forget_values", values)
-        condition = f"list_contains(getvariable('siyu_forget_values'), {value}) {_where_days(days)}"
-        n += con.execute(f"select count(*) from raw.tracking where {condition}").fetchall()[0][0]
-        con.execute(f"""update raw.tracking set properties = json_merge_patch(properties, '{{"{prop}": null}}')
-                        where {condition}""")
+    inviter, share_from = (_strip(f"properties ->> '$.{prop}'") for prop in ("inviter_id", "share_from"))
+    values = _matching_values(con, f"select unnest([{inviter}, {share_from}]) as v from raw.tracking where true "
+                              f"{_where_days(days)}", TOKEN_KINDS)  # one scan for both properties
+    if not values:
+        return
+    _set_list(con, "siyu_forget_values", values)
+    names_them = {prop: f"coalesce(list_contains(getvariable('siyu_forget_values'), {expr}), false)"
+                  for prop, expr in (("inviter_id", inviter), ("share_from", share_from))}
+    rewritten = "properties"
+    for prop, condition in names_them.items():  # a null in a merge patch removes the key
+        rewritten = f"""json_merge_patch({rewritten}, case when {condition} then '{{"{prop}": null}}' else '{{}}' end)"""
+    condition = f"({' or '.join(names_them.values())}) {_where_days(days)}"
+    n = con.execute(f"select count(*) from raw.tracking where {condition}").fetchall()[0][0]
+    con.execute(f"update raw.tracking set properties = {rewritten} where {condition}")
     if n:
         result.rewritten["tracking"] = result.rewritten.get("tracking", 0) + n
 
