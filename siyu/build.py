@@ -109,7 +109,7 @@ def _describe_failed_check(evaluation) -> str:
     return name + ("\n      " + str(detail).replace("\n", "\n      ") if detail else "")
 
 
-def _execute(job, first: date, last: date):
+def _execute(job, first: date, last: date, dbt_full_refresh: bool = False):
     """One run over the partition range [first, last]: raw assets load it in a single step."""
     # Dagster records a "materialization planned" event per asset *and partition* before a ranged
     # run starts (7 sources × 90 days = 630 rows in its event log at the demo scale, seconds of
@@ -121,7 +121,8 @@ def _execute(job, first: date, last: date):
         raise_on_error=False,
         # Dagster's console logger prints every failure with its stack trace; siyu build reports
         # failures, quarantines and interruptions itself, in a line each (SIYU_LOG_LEVEL=INFO for all)
-        run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("SIYU_LOG_LEVEL", "CRITICAL")}}}},
+        run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("SIYU_LOG_LEVEL", "CRITICAL")}}},
+                    "ops": {"dbt_models": {"config": {"full_refresh": dbt_full_refresh}}}},
         tags={"dagster/asset_partition_range_start": first.isoformat(),
               "dagster/asset_partition_range_end": last.isoformat()},
     )
@@ -153,7 +154,9 @@ def _exclusive_run(work_db: Path):
             fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
 
-def run_build(full_refresh: bool = False) -> int:
+def run_build(full_refresh: bool = False, rebuild_models: bool = False) -> int:
+    """`siyu build`; `rebuild_models` rebuilds the incremental dbt models whole even without a full
+    refresh of raw (after `siyu forget` removed rows from raw)."""
     # Everything a build writes (working database and its WAL, logs, salt) is for the pipeline alone;
     # publish makes the readers' file world-readable on purpose.
     os.umask(0o077)
@@ -171,22 +174,60 @@ def run_build(full_refresh: bool = False) -> int:
     except MissingSaltError as error:
         print(f"siyu build: {error}\nNothing was loaded, built or published.", file=sys.stderr)
         return 2
+    try:
+        with working_db_alone(settings, full_refresh):
+            return _run_build(settings, landing, full_refresh, rebuild_models)
+    except RunRefused as refused:
+        print(f"siyu build: {refused}", file=sys.stderr)
+        return refused.code
+
+
+class RunRefused(RuntimeError):
+    """The working database cannot be written now; `code` is the command's exit status."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@contextlib.contextmanager
+def working_db_alone(settings: Settings, full_refresh: bool):
+    """Hold the working database alone (exit 3 when another build has it) and check that it was built
+    with the current PII salt (exit 2 when not): what every command that writes it does first."""
     with _exclusive_run(settings.work_db) as holder:
         if holder is not None:
-            print(f"siyu build: another build ({holder}) is running on {settings.work_db}; "
-                  "nothing was changed. Run again when it has finished.", file=sys.stderr)
-            return 3
-        return _run_build(settings, landing, full_refresh)
+            raise RunRefused(3, f"another build ({holder}) is running on {settings.work_db}; "
+                                "nothing was changed. Run again when it has finished.")
+        try:
+            guard_salt(settings, full_refresh)
+        except SaltChangedError as error:
+            raise RunRefused(2, str(error)) from None
+        except duckdb.IOException as error:
+            raise RunRefused(3, f"cannot open the working database {settings.work_db}: {error}\n"
+                                "Another process holds it; nothing was changed. Run again when it has finished.") from None
+        yield
 
 
-def _code_fingerprint() -> str:
+def _code_fingerprint(with_suites: bool = True) -> str:
     """What, besides landing data, decides the warehouse's contents: the dbt project, seeds, suites."""
     digest = hashlib.sha256()
-    roots = [DBT_PROJECT_DIR / d for d in ("models", "macros", "tests")] + [REPO_ROOT / "seeds", REPO_ROOT / "data_quality"]
+    roots = [DBT_PROJECT_DIR / d for d in ("models", "macros", "tests")] + [REPO_ROOT / "seeds"]
+    roots += [REPO_ROOT / "data_quality"] if with_suites else []
     files = sorted(p for root in roots if root.is_dir() for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     for path in files + [DBT_PROJECT_DIR / "dbt_project.yml"]:
         digest.update(f"{path.relative_to(REPO_ROOT)}\n".encode() + path.read_bytes())
     return digest.hexdigest()
+
+
+def _models_code_path(settings: Settings) -> Path:
+    return settings.work_db.with_name(settings.work_db.name + ".models-code")
+
+
+def _models_changed(settings: Settings) -> bool:
+    """The dbt project changed since its models were last built: incremental tables built by other
+    SQL must be rebuilt whole (dbt --full-refresh), or old and new logic would mix."""
+    path = _models_code_path(settings)
+    return path.exists() and path.read_text().strip() != _code_fingerprint(with_suites=False)
 
 
 def _state_path(settings: Settings) -> Path:
@@ -221,6 +262,7 @@ def _nothing_to_do(settings: Settings, changed: list[date], full_refresh: bool) 
 
 
 def _record_state(settings: Settings) -> None:
+    _models_code_path(settings).write_text(_code_fingerprint(with_suites=False) + "\n")
     state = _current_state(settings)
     if state is not None:
         _state_path(settings).write_text(json.dumps(state) + "\n")
@@ -288,17 +330,8 @@ def _forget_requests_under_other_salt(con: duckdb.DuckDBPyConnection, fingerprin
                                         [fingerprint]).fetchone()[0] > 0
 
 
-def _run_build(settings: Settings, landing: Landing, full_refresh: bool) -> int:
+def _run_build(settings: Settings, landing: Landing, full_refresh: bool, rebuild_models: bool = False) -> int:
     available = landing.days()
-    try:
-        guard_salt(settings, full_refresh)
-    except SaltChangedError as error:
-        print(f"siyu build: {error}", file=sys.stderr)
-        return 2
-    except duckdb.IOException as error:
-        print(f"siyu build: cannot open the working database {settings.work_db}: {error}\n"
-              "Another process holds it; nothing was changed. Run again when it has finished.", file=sys.stderr)
-        return 3
     changed = changed_partitions(settings, landing, full_refresh)
     if _nothing_to_do(settings, changed, full_refresh):
         print(f"siyu build: nothing new in {settings.landing_dir} since the last build; "
@@ -315,8 +348,12 @@ def _run_build(settings: Settings, landing: Landing, full_refresh: bool) -> int:
     log_path = settings.work_db.parent / "logs" / "siyu-build.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     print(f"siyu build: dbt's log goes to {log_path}", flush=True)
+    rebuild_models = full_refresh or rebuild_models or _models_changed(settings)
+    if rebuild_models and not full_refresh:
+        print("siyu build: rebuilding the incremental dbt models whole (the dbt project changed, or raw rows were "
+              "removed)", flush=True)
     with open(log_path, "w") as log, contextlib.redirect_stdout(log):  # dagster-dbt echoes dbt's log to stdout
-        result = _execute(job, days[0], days[-1])
+        result = _execute(job, days[0], days[-1], dbt_full_refresh=rebuild_models)
     write_run_profile(result, settings.work_db.parent / "logs" / "last-build-profile.json")
     evaluations = [e.asset_check_evaluation_data for e in result.all_events
                    if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed]

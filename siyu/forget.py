@@ -22,7 +22,6 @@ import os
 import re
 import sys
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from .landing.loader import ensure_raw_schema
 from .landing.schema import SOURCES
 from .pii import MissingSaltError, ensure_salt, hmac_sha256, resolve_salt
 from .settings import Settings
+from .summary import WarehouseCounts, count_warehouse
 
 KINDS = ("phone", "unionid", "external_userid", "openid", "distinct_id")
 PHONE = re.compile(r"^1[3-9][0-9]{9}$")
@@ -104,29 +104,6 @@ def member_identifiers(con: duckdb.DuckDBPyConnection, identifier: str) -> tuple
     return found[0], [r[0] for r in rows]
 
 
-@dataclass
-class Counts:
-    raw_rows: int
-    quarantined: int
-    members: int
-    funnel: tuple[int, int, int, int]
-    net_gmv: float
-
-    @staticmethod
-    def read(con: duckdb.DuckDBPyConnection) -> "Counts":
-        raw_rows = sum(con.execute(f"select count(*) from raw.{s}").fetchone()[0] for s in SOURCES
-                       if _table_exists(con, "raw", s))
-        quarantined = con.execute("select count(*) from raw.quarantine").fetchone()[0]
-        if not _table_exists(con, "marts", "dim_member"):
-            return Counts(raw_rows, quarantined, 0, (0, 0, 0, 0), 0.0)
-        members = con.execute("select count(*) from marts.dim_member").fetchone()[0]
-        funnel = con.execute("""select coalesce(sum(exposure_members), 0), coalesce(sum(interest_members), 0),
-                                       coalesce(sum(lead_members), 0), coalesce(sum(deal_members), 0)
-                                from marts.funnel_daily""").fetchone()
-        gmv = con.execute("select coalesce(sum(net_gmv), 0) from marts.fct_orders").fetchone()[0]
-        return Counts(raw_rows, quarantined, members, tuple(int(x) for x in funnel), float(gmv))
-
-
 def _update_ledger(con: duckdb.DuckDBPyConnection, removed: suppression.Suppressed) -> None:
     """The removed records become suppressed in the per-file ledger and the partition log."""
     for source in SOURCES:
@@ -139,14 +116,14 @@ def _update_ledger(con: duckdb.DuckDBPyConnection, removed: suppression.Suppress
                         [loaded, quarantined, loaded + quarantined, source, dt])
 
 
-def erase_from_raw(settings: Settings, identifier: str, salt: str) -> tuple[str | None, suppression.Suppressed, Counts]:
+def erase_from_raw(settings: Settings, identifier: str, salt: str) -> tuple[str | None, suppression.Suppressed, WarehouseCounts]:
     """Steps 1–3 in one transaction: find the member, record the request, suppress their raw records."""
     from .build import connect_working_db
 
     con = connect_working_db(settings.work_db)
     try:
         ensure_raw_schema(con)
-        before = Counts.read(con)
+        before = count_warehouse(con)
         member, identifiers = member_identifiers(con, identifier)
         fingerprint = hmac_sha256("siyu salt fingerprint v1", salt)
         now = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -217,7 +194,7 @@ def list_requests(settings: Settings) -> int:
 
 
 def run_forget(kind: str, value: str) -> int:
-    from .build import SaltChangedError, _exclusive_run, guard_salt, run_build
+    from .build import RunRefused, _exclusive_run, run_build, working_db_alone
 
     os.umask(0o077)
     settings = Settings.from_env()
@@ -229,24 +206,22 @@ def run_forget(kind: str, value: str) -> int:
     except (MissingSaltError, ForgetRefused) as error:
         print(f"siyu forget: {error}", file=sys.stderr)
         return 2
-    with _exclusive_run(settings.work_db) as holder:
-        if holder is not None:
-            print(f"siyu forget: a build ({holder}) is running on {settings.work_db}; nothing was changed. "
-                  "Run again when it has finished.", file=sys.stderr)
-            return 3
-        try:
-            guard_salt(settings, full_refresh=False)
+    try:
+        with working_db_alone(settings, full_refresh=False):
             member, removed, before = erase_from_raw(settings, identifier, salt)
-        except (ForgetRefused, SaltChangedError) as error:
-            print(f"siyu forget: {error}", file=sys.stderr)
-            return 2
+    except ForgetRefused as error:
+        print(f"siyu forget: {error}", file=sys.stderr)
+        return 2
+    except RunRefused as refused:
+        print(f"siyu forget: {refused}", file=sys.stderr)
+        return refused.code
     who = f"member {member}" if member else "no member (the identifier is not in the identity graph)"
     print(f"siyu forget: {kind} → {who}; request recorded as salted hashes; "
           f"{sum(removed.rows.values()):,} raw records and {sum(removed.quarantined.values()):,} quarantined lines "
           f"removed, {sum(removed.rewritten.values()):,} records that mentioned them rewritten", flush=True)
     state = settings.work_db.with_name(settings.work_db.name + ".published-state.json")
     state.unlink(missing_ok=True)  # the next build must rebuild and republish, landing unchanged or not
-    code = run_build(full_refresh=False)
+    code = run_build(full_refresh=False, rebuild_models=True)  # staging is incremental: rebuild it without them
     if code != 0:
         print("siyu forget: the rebuild failed; the person is out of the raw layer and stays out of every load, "
               "but the published file still holds the previous build. Fix the cause and run `siyu build`.",
@@ -257,7 +232,7 @@ def run_forget(kind: str, value: str) -> int:
             compact(settings.work_db)
     con = duckdb.connect(str(settings.work_db), read_only=True)
     try:
-        after = Counts.read(con)
+        after = count_warehouse(con)
     finally:
         con.close()
     print("siyu forget: before → after")

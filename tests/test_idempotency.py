@@ -20,6 +20,7 @@ compared exactly. On a mismatch the test names the tables and shows rows that di
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -67,23 +68,24 @@ def _column_expression(name: str, data_type: str) -> str:
     return f"{quoted}::varchar"
 
 
-def _row_expression(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
-    columns = con.execute("""select column_name, data_type from duckdb_columns()
-                             where schema_name = ? and table_name = ? order by column_index""",
-                          [schema, table]).fetchall()
+def _row_expression(con: duckdb.DuckDBPyConnection, schema: str, table: str, ignore: tuple[str, ...] = ()) -> str:
+    columns = [(n, t) for n, t in con.execute("""select column_name, data_type from duckdb_columns()
+                                                where schema_name = ? and table_name = ? order by column_index""",
+                                             [schema, table]).fetchall() if n not in ignore]
     parts = [f"coalesce({_column_expression(n, t)}, '<null>')" for n, t in columns]
     return "concat_ws(chr(31), " + ", ".join(parts) + ")"
 
 
-def layer_checksums(db: Path, schema: str = "marts") -> dict[str, tuple[int, str]]:
-    """{table: (rows, md5 of its rows sorted)} for every table of a schema in a DuckDB file."""
+def layer_checksums(db: Path, schema: str = "marts", ignore: tuple[str, ...] = ()) -> dict[str, tuple[int, str]]:
+    """{table: (rows, md5 of its rows sorted)} for every table of a schema in a DuckDB file
+    (columns named in `ignore` left out)."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         tables = [t for (t,) in con.execute(
             "select table_name from duckdb_tables() where schema_name = ? order by 1", [schema]).fetchall()]
         out: dict[str, tuple[int, str]] = {}
         for table in tables:
-            row = _row_expression(con, schema, table)
+            row = _row_expression(con, schema, table, ignore)
             count, digest = con.execute(
                 f"select count(*), md5(coalesce(string_agg(r, chr(30) order by r), '')) "
                 f"from (select {row} as r from {schema}.\"{table}\")").fetchone()
@@ -131,6 +133,31 @@ def assert_same_marts(a: Path, b: Path) -> None:
                             for t in different)
         raise AssertionError(f"marts differ between {a.name} and {b.name}:\n{details}\n"
                              f"upstream tables that differ too: {upstream}")
+
+
+def assert_same_layers(a: Path, b: Path) -> None:
+    """Staging and intermediate tables equal row for row (staging's `loaded_at` records when, not what)."""
+    for schema in ("staging", "intermediate"):
+        sums_a, sums_b = layer_checksums(a, schema, ("loaded_at",)), layer_checksums(b, schema, ("loaded_at",))
+        assert sums_a.keys() == sums_b.keys() and sums_a, f"{schema}: table sets differ or empty"
+        different = [t for t in sums_a if sums_a[t] != sums_b[t]]
+        assert not different, f"{schema} differs between {a.name} and {b.name}: " + "\n".join(
+            f"{t}: {sums_a[t]} vs {sums_b[t]}\n{_sample_differences(a, b, schema, t)}" for t in different)
+
+
+def correct_old_partitions(landing: Path) -> dict[str, str]:
+    """Re-deliver old partitions changed, as exports get corrected: in the tracking partition
+    LATE_FILE_DAY one event disappears and a copy of a later day's event appears (so the earlier copy
+    must win from now on); the group snapshots of START + 1 are withdrawn (the partition empties)."""
+    tracking = landing / "tracking" / f"dt={LATE_FILE_DAY}" / "part-0000.jsonl"
+    lines = tracking.read_text(encoding="utf-8").splitlines(keepends=True)
+    last_day = max((landing / "tracking").iterdir())
+    later = sorted(last_day.glob("*.jsonl"))[0].read_text(encoding="utf-8").splitlines(keepends=True)[0]
+    tracking.write_text("".join(lines[1:]) + later, encoding="utf-8")
+    withdrawn = landing / "wecom_groups" / f"dt={START + timedelta(days=1)}"
+    shutil.rmtree(withdrawn)
+    return {"dropped": json.loads(lines[0])["event_id"], "moved": json.loads(later)["event_id"],
+            "moved_from": last_day.name.removeprefix("dt="), "withdrawn": withdrawn.name.removeprefix("dt=")}
 
 
 def copy_landing(full: Path, target: Path, keep) -> Path:
@@ -199,6 +226,18 @@ def incremental(base: Path, landing: Path) -> dict[str, Path]:
     return {"work": work, "first_half": first_half, "rest": rest, "refreshed": refreshed}
 
 
+@pytest.fixture(scope="module")
+def corrected(base: Path, incremental: dict[str, Path]) -> dict[str, object]:
+    """After (3): old partitions re-delivered with corrections, built incrementally in the same
+    warehouse, and, for reference, fresh in another one."""
+    part = base / "landing_incremental"
+    changes = correct_old_partitions(part)
+    TIMINGS["corrected old partitions"] = run_build(part, incremental["work"])
+    TIMINGS["corrected, fresh"] = run_build(part, base / "corrected_fresh")
+    return {**changes, "incremental": snapshot(incremental["work"], "corrected"),
+            "fresh": snapshot(base / "corrected_fresh", "first")}
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _report_timings():
     yield
@@ -246,6 +285,31 @@ def test_c_late_day_folder_and_late_file_were_loaded_after_later_days(incrementa
 def test_d_full_refresh_equals_incremental(full, incremental):
     assert_same_marts(incremental["rest"], incremental["refreshed"])
     assert_same_marts(full, incremental["refreshed"])
+
+
+def test_e_incremental_staging_and_intermediate_equal_a_full_build(full, incremental):
+    """Staging models are incremental (macros/incremental_staging.sql): every layer, not only the
+    marts, equals the fresh build, and the full refresh."""
+    assert_same_layers(full, incremental["rest"])
+    assert_same_layers(incremental["rest"], incremental["refreshed"])
+
+
+def test_f_corrected_old_partitions_equal_a_fresh_build(corrected):
+    """A re-delivered old partition that lost an event and gained an earlier copy of a later one,
+    and a withdrawn day of group snapshots: the incremental run equals a fresh build in every layer."""
+    assert_same_layers(corrected["fresh"], corrected["incremental"])
+    assert_same_marts(corrected["fresh"], corrected["incremental"])
+    con = duckdb.connect(str(corrected["incremental"]), read_only=True)
+    try:
+        dropped = con.execute("select count(*) from staging.stg_tracking__events where event_id = ?",
+                              [corrected["dropped"]]).fetchone()[0]
+        moved = con.execute("select landed_date::varchar from staging.stg_tracking__events where event_id = ?",
+                            [corrected["moved"]]).fetchone()
+        snapshots = con.execute("select count(*) from staging.stg_wecom__groups where snapshot_date = ?",
+                                [corrected["withdrawn"]]).fetchone()[0]
+    finally:
+        con.close()
+    assert dropped == 0 and moved == (LATE_FILE_DAY,) and snapshots == 0
 
 
 def test_raw_layer_is_identical_apart_from_load_times(full, incremental):

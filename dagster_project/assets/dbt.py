@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 import duckdb
-from dagster import AssetExecutionContext, AssetKey, Failure, MetadataValue, Output
+from dagster import AssetExecutionContext, AssetKey, Config, Failure, MetadataValue, Output
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from pydantic import Field
 
 from siyu.settings import DBT_PROJECT_DIR, dbt_executable
 
@@ -140,9 +141,20 @@ def _failed_nodes(invocation) -> list[str]:
     return [f"{r['unique_id']}: {r['status']}" for r in results if r["status"] in ("error", "fail")]
 
 
+class DbtBuildConfig(Config):
+    full_refresh: bool = Field(
+        default=False,
+        description="Rebuild the incremental models whole (`dbt build --full-refresh`): after a change to the "
+                    "dbt project, or when rows were removed from raw outside a landing load.")
+
+
 @dbt_assets(manifest=ensure_manifest(), project=dbt_project, dagster_dbt_translator=translator)
-def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator[Any]:
-    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+def dbt_models(context: AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource,
+               warehouse: WarehouseResource) -> Iterator[Any]:
+    # Staging models are incremental (macros/incremental_staging.sql): a run re-derives only the
+    # landing partitions loaded since the last one.
+    invocation = dbt.cli(["build", *(["--full-refresh"] if config.full_refresh else [])], context=context,
+                         raise_on_error=False)
     events = list(invocation.stream())  # dbt holds the DuckDB file until it exits
     keep_partial_parse(Path(invocation.target_path))
     prune_run_targets()

@@ -1,7 +1,17 @@
 -- Latest state of each order: the greatest updated_at wins, ties go to the later partition
 -- (then file, line). Export times are business-local and become UTC here.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='order_no',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_partitions('orders', 'landed_date') }}"
+    )
+}}
+
 with source as (
-    select * from {{ source('orders', 'orders') }}
+    {{ keys_to_redecide(source('orders', 'orders'), 'orders', 'order_no') }}
 ),
 
 latest as (
@@ -33,5 +43,7 @@ select
     refund_amount,
     cast(case when paid_at is not null then paid_amount - refund_amount else 0 end as decimal(18, 2)) as net_gmv,
     json_array_length(items) as item_lines,
-    _dt as landed_date
+    _dt as landed_date,
+    -- when the record was loaded: the incremental runs' high-water mark
+    _loaded_at as loaded_at
 from latest

@@ -1,7 +1,17 @@
 -- One row per tracked event. A repeated event_id is the same event: the copy in the
 -- earliest partition, then the earliest file and line, wins (contracts §5).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_id',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_partitions('tracking', 'landed_date') }}"
+    )
+}}
+
 with source as (
-    select * from {{ source('tracking', 'tracking') }}
+    {{ keys_to_redecide(source('tracking', 'tracking'), 'tracking', 'event_id') }}
 ),
 
 deduplicated as (
@@ -29,5 +39,7 @@ select
     nullif(properties ->> '$.msgid', '') as msgid,
     nullif(properties ->> '$.url', '') as url,
     coalesce(nullif(properties ->> '$.inviter_id', ''), nullif(properties ->> '$.share_from', '')) as shared_by,
-    _dt as landed_date
+    _dt as landed_date,
+    -- when the record was loaded: the incremental runs' high-water mark
+    _loaded_at as loaded_at
 from deduplicated

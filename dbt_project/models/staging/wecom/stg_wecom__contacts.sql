@@ -1,7 +1,17 @@
 -- One row per contact-state record (every version is kept: each links identifiers).
 -- Names and remarks stay in raw; remark_mobiles are normalised and hashed.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='landed_date',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_partitions('wecom_contacts', 'landed_date') }}"
+    )
+}}
+
 with source as (
-    select * from {{ source('wecom', 'wecom_contacts') }}
+    {{ partitions_to_derive(source('wecom', 'wecom_contacts'), 'wecom_contacts') }}
 )
 
 select
@@ -19,5 +29,7 @@ select
     {{ epoch_s_to_utc("list_min(cast(json_extract_string(follow_user, '$[*].createtime') as bigint[]))") }} as first_added_at,
     _dt as landed_date,
     _file as landed_file,
-    _line as landed_line
+    _line as landed_line,
+    -- when the record was loaded: the incremental runs' high-water mark
+    _loaded_at as loaded_at
 from source

@@ -1,7 +1,17 @@
 -- One row per member entry per group snapshot. Staff entries (type 1) are kept and
 -- flagged: they never become members. Display names stay in raw.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='snapshot_date',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_partitions('wecom_groups', 'snapshot_date') }}"
+    )
+}}
+
 with source as (
-    select * from {{ source('wecom', 'wecom_groups') }}
+    {{ partitions_to_derive(source('wecom', 'wecom_groups'), 'wecom_groups') }}
 ),
 
 snapshots as (
@@ -16,6 +26,7 @@ entries as (
         _dt,
         _file,
         _line,
+        _loaded_at,
         unnest(cast(json_extract(group_chat, '$.member_list[*]') as json[])) as entry
     from snapshots
 )
@@ -29,5 +40,7 @@ select
     {{ epoch_s_to_utc("entry ->> '$.join_time'") }} as joined_at,
     try_cast(entry ->> '$.join_scene' as integer) as join_scene,
     nullif(entry ->> '$.invitor.userid', '') as invitor_userid,
-    _dt || '/' || _file || ':' || _line || '#' || (entry ->> '$.userid') as record_id
+    _dt || '/' || _file || ':' || _line || '#' || (entry ->> '$.userid') as record_id,
+    -- when the record was loaded: the incremental runs' high-water mark
+    _loaded_at as loaded_at
 from entries

@@ -1,6 +1,16 @@
 -- One row per group per snapshot day (the partition day is the snapshot's business date).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='snapshot_date',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_partitions('wecom_groups', 'snapshot_date') }}"
+    )
+}}
+
 with source as (
-    select * from {{ source('wecom', 'wecom_groups') }}
+    {{ partitions_to_derive(source('wecom', 'wecom_groups'), 'wecom_groups') }}
 ),
 
 snapshots as (
@@ -17,5 +27,7 @@ select
     {{ business_date(epoch_s_to_utc('create_time')) }} as created_date,
     json_array_length(group_chat -> '$.member_list') as member_entries,
     json_array_length(group_chat -> '$.admin_list') as admins,
-    group_chat ->> '$.name' as group_name
+    group_chat ->> '$.name' as group_name,
+    -- when the record was loaded: the incremental runs' high-water mark
+    _loaded_at as loaded_at
 from snapshots

@@ -1,7 +1,17 @@
 -- One row per session-archive message; a repeated msgid keeps its first copy. Message
 -- text stays in raw: only the type, the link URL and the recalled id come through.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='msgid',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_partitions('wecom_messages', 'landed_date') }}"
+    )
+}}
+
 with source as (
-    select * from {{ source('wecom', 'wecom_messages') }}
+    {{ keys_to_redecide(source('wecom', 'wecom_messages'), 'wecom_messages', 'msgid') }}
 ),
 
 deduplicated as (
@@ -21,5 +31,7 @@ select
     msgtype,
     nullif(message ->> '$.revoke.pre_msgid', '') as recalled_msgid,
     nullif(message ->> '$.link.link_url', '') as link_url,
-    _dt as landed_date
+    _dt as landed_date,
+    -- when the record was loaded: the incremental runs' high-water mark
+    _loaded_at as loaded_at
 from deduplicated

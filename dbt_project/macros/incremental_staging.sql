@@ -1,0 +1,61 @@
+{#-
+  Incremental staging (contracts §8): a run re-derives only what landed since the model last ran.
+
+  `raw._load_log` (written by the raw assets) holds one row per loaded landing partition with
+  the time it was loaded. A partition loaded after the newest `loaded_at` a staging model holds
+  is *changed*: new, corrected, re-delivered or emptied. Two shapes of model:
+
+  * one row per record of a partition (snapshots, contact states): the pre-hook deletes the
+    model's rows of changed partitions and the run inserts what those partitions hold now
+    (`delete+insert` on the partition column);
+  * one row per key across partitions (an event id whose first copy wins, an order whose latest
+    state wins): the pre-hook deletes the rows that came from changed partitions, and the run
+    re-decides every key that occurs in a changed partition or lost its row to that delete,
+    over all copies of the key in raw (`delete+insert` on the key).
+
+  Either way the result equals a full rebuild; a larger set of changed partitions (the newest
+  loaded_at can only be over-estimated as older) costs time, never correctness.
+  `siyu build --full-refresh` and a change of the dbt project rebuild them whole.
+-#}
+
+{% macro load_log() -%}
+    {{ api.Relation.create(database=this.database, schema='raw', identifier='_load_log') }}
+{%- endmacro %}
+
+{# Landing partitions of `raw_source` loaded since this model's newest row. #}
+{% macro changed_partitions(raw_source) -%}
+    select dt from {{ load_log() }}
+    where source = '{{ raw_source }}'
+      and loaded_at > (select coalesce(max(loaded_at), '-infinity'::timestamp) from {{ this }})
+{%- endmacro %}
+
+{# Pre-hook: remove the rows that came from changed partitions (no-op on a full build). #}
+{% macro delete_changed_partitions(raw_source, partition_column) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where {{ partition_column }} in ({{ changed_partitions(raw_source) }})
+    {%- endif -%}
+{%- endmacro %}
+
+{# Raw rows a partition-shaped model must (re)derive: all on a full build, else the changed partitions'. #}
+{% macro partitions_to_derive(source_relation, raw_source) -%}
+    select * from {{ source_relation }}
+    {%- if is_incremental() %}
+    where _dt in ({{ changed_partitions(raw_source) }})
+    {%- endif %}
+{%- endmacro %}
+
+{#- Raw rows a key-shaped model must (re)decide: all on a full build, else every copy of each key
+    seen in a changed partition or no longer in the model (its row was deleted by the pre-hook). -#}
+{% macro keys_to_redecide(source_relation, raw_source, key) -%}
+    select * from {{ source_relation }}
+    {%- if is_incremental() %}
+    where {{ key }} in (
+        select {{ key }} from {{ source_relation }} where _dt in ({{ changed_partitions(raw_source) }})
+        union all
+        select {{ key }} from (
+            select {{ key }} from {{ source_relation }}
+            anti join {{ this }} using ({{ key }})
+        )
+    )
+    {%- endif %}
+{%- endmacro %}
