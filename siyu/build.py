@@ -16,12 +16,13 @@ from pathlib import Path
 import duckdb
 from dagster import AssetCheckSeverity
 
+from .fingerprint import code_fingerprint, dbt_project_fingerprint
 from .landing import loader
 from .landing.discovery import Landing, scan
 from .landing.schema import SOURCES
 from .pii import MissingSaltError, ensure_salt, hmac_sha256, resolve_salt
 from .run_profile import write_run_profile
-from .settings import DBT_PROJECT_DIR, REPO_ROOT, Settings
+from .settings import Settings
 
 
 def changed_partitions(settings: Settings, landing: Landing, full_refresh: bool) -> list[date]:
@@ -208,17 +209,6 @@ def working_db_alone(settings: Settings, full_refresh: bool):
         yield
 
 
-def _code_fingerprint(with_suites: bool = True) -> str:
-    """What, besides landing data, decides the warehouse's contents: the dbt project, seeds, suites."""
-    digest = hashlib.sha256()
-    roots = [DBT_PROJECT_DIR / d for d in ("models", "macros", "tests")] + [REPO_ROOT / "seeds"]
-    roots += [REPO_ROOT / "data_quality"] if with_suites else []
-    files = sorted(p for root in roots if root.is_dir() for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    for path in files + [DBT_PROJECT_DIR / "dbt_project.yml"]:
-        digest.update(f"{path.relative_to(REPO_ROOT)}\n".encode() + path.read_bytes())
-    return digest.hexdigest()
-
-
 def _models_code_path(settings: Settings) -> Path:
     return settings.work_db.with_name(settings.work_db.name + ".models-code")
 
@@ -227,7 +217,7 @@ def _models_changed(settings: Settings) -> bool:
     """The dbt project changed since its models were last built: incremental tables built by other
     SQL must be rebuilt whole (dbt --full-refresh), or old and new logic would mix."""
     path = _models_code_path(settings)
-    return path.exists() and path.read_text().strip() != _code_fingerprint(with_suites=False)
+    return path.exists() and path.read_text().strip() != dbt_project_fingerprint()
 
 
 def _state_path(settings: Settings) -> Path:
@@ -246,7 +236,7 @@ def _current_state(settings: Settings) -> dict[str, str] | None:
     finally:
         con.close()
     stat = settings.warehouse.stat()
-    return {"landing": hashlib.sha256(repr(rows).encode()).hexdigest(), "code": _code_fingerprint(),
+    return {"landing": hashlib.sha256(repr(rows).encode()).hexdigest(), "code": code_fingerprint(),
             "published": f"{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}"}
 
 
@@ -262,7 +252,7 @@ def _nothing_to_do(settings: Settings, changed: list[date], full_refresh: bool) 
 
 
 def _record_state(settings: Settings) -> None:
-    _models_code_path(settings).write_text(_code_fingerprint(with_suites=False) + "\n")
+    _models_code_path(settings).write_text(dbt_project_fingerprint() + "\n")
     state = _current_state(settings)
     if state is not None:
         _state_path(settings).write_text(json.dumps(state) + "\n")

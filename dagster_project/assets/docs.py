@@ -1,7 +1,7 @@
 """dbt docs for analysts: `dbt docs generate` over the checked warehouse, published beside it.
 
-The site documents every model and column from the dbt YAML, the catalog (types, row counts,
-the comments persisted into DuckDB) and the exposures (the operator dashboard and the operator
+The site documents every model and column from the dbt YAML, the catalog (types and the
+comments persisted into DuckDB; dbt-duckdb records no table statistics) and the exposures (the operator dashboard and the operator
 queries under queries/). It runs after `published_warehouse`: dbt-duckdb opens the working
 database for writing and DuckDB allows one writer process, so it must run when nothing else
 (dbt build, the raw loaders, the publish checkpoint) holds that file. It reads the working
@@ -17,6 +17,7 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, MetadataValue, asset
 
+from siyu.fingerprint import dbt_project_fingerprint
 from siyu.settings import DBT_PROJECT_DIR, dbt_executable
 
 from ..resources import WarehouseResource
@@ -29,9 +30,23 @@ def _mart_keys() -> list[AssetKey]:
     return sorted((k for k in dbt_models.keys if k.path[0] == "marts"), key=lambda k: k.to_user_string())
 
 
+FINGERPRINT_FILE = ".dbt-project-fingerprint"
+
+
+def current_site(out_dir: Path, fingerprint: str) -> dict[str, Path] | None:
+    """The site in `out_dir` when it was generated from this very dbt project: DuckDB's catalog holds
+    types and comments but no statistics, so new data alone does not change a page."""
+    written = {name: out_dir / name for name in SITE_FILES if (out_dir / name).exists()}
+    stamp = out_dir / FINGERPRINT_FILE
+    if not {"index.html", "manifest.json", "catalog.json"} <= written.keys() or not stamp.exists():
+        return None
+    return written if stamp.read_text().strip() == fingerprint else None
+
+
 def generate_docs(work_db: Path, out_dir: Path, project_dir: Path = DBT_PROJECT_DIR) -> dict[str, Path]:
     """Run `dbt docs generate` against `work_db` and copy the static site into `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / FINGERPRINT_FILE).unlink(missing_ok=True)  # a half-replaced site is never taken as current
     with tempfile.TemporaryDirectory(prefix="dbt_docs_", dir=out_dir.parent) as tmp:
         target = Path(tmp) / "target"
         env = dict(os.environ, SIYU_WORK_DB=str(work_db))
@@ -70,7 +85,13 @@ def generate_docs(work_db: Path, out_dir: Path, project_dir: Path = DBT_PROJECT_
 )
 def dbt_docs(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     out_dir = Path(warehouse.published_db).parent / "dbt_docs"
-    written = generate_docs(Path(warehouse.work_db), out_dir)
+    fingerprint = dbt_project_fingerprint()
+    written = current_site(out_dir, fingerprint)
+    if written is None:
+        written = generate_docs(Path(warehouse.work_db), out_dir)
+        (out_dir / FINGERPRINT_FILE).write_text(fingerprint + "\n")
+    else:
+        context.log.info("dbt project unchanged since the docs were generated: the site is current")
     manifest = json.loads(written["manifest.json"].read_text(encoding="utf-8"))
     catalog = json.loads(written["catalog.json"].read_text(encoding="utf-8"))
     models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]

@@ -1,0 +1,32 @@
+"""What, besides landing data, decides the warehouse's contents: fingerprints of the code."""
+
+from __future__ import annotations
+
+import hashlib
+from importlib.metadata import version
+from pathlib import Path
+
+from .settings import DBT_PROJECT_DIR, REPO_ROOT
+
+
+def _digest(roots: list[Path], files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    found = sorted(p for root in roots if root.is_dir() for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for path in found + files:
+        digest.update(f"{path.relative_to(REPO_ROOT)}\n".encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def dbt_project_fingerprint() -> str:
+    """The dbt project (models, macros, tests, seeds, dbt_project.yml) and the dbt and DuckDB versions
+    that build it. When it changes, incremental
+    models are rebuilt whole and the docs site (whose catalog holds no statistics) is regenerated."""
+    roots = [DBT_PROJECT_DIR / d for d in ("models", "macros", "tests")] + [REPO_ROOT / "seeds"]
+    engine = f"dbt-core {version('dbt-core')}, dbt-duckdb {version('dbt-duckdb')}, duckdb {version('duckdb')}"
+    return hashlib.sha256((engine + _digest(roots, [DBT_PROJECT_DIR / "dbt_project.yml"])).encode()).hexdigest()
+
+
+def code_fingerprint() -> str:
+    """The dbt project and the Great Expectations suites: what a build with no new landing data would redo."""
+    return _digest([DBT_PROJECT_DIR / d for d in ("models", "macros", "tests")] + [REPO_ROOT / "seeds", REPO_ROOT / "data_quality"],
+                   [DBT_PROJECT_DIR / "dbt_project.yml"])

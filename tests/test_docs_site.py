@@ -1,0 +1,46 @@
+"""The dbt docs site is regenerated only when the dbt project changed (dagster_project/assets/docs.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagster_project.assets.docs import FINGERPRINT_FILE, current_site
+from siyu.fingerprint import dbt_project_fingerprint
+
+
+def _site(folder: Path, stamp: str | None, files: tuple[str, ...] = ("index.html", "manifest.json", "catalog.json")) -> Path:
+    folder.mkdir()
+    for name in files:
+        (folder / name).write_text("{}")
+    if stamp is not None:
+        (folder / FINGERPRINT_FILE).write_text(stamp + "\n")
+    return folder
+
+
+def test_a_site_from_the_same_project_is_current(tmp_path: Path):
+    fingerprint = dbt_project_fingerprint()
+    site = current_site(_site(tmp_path / "docs", fingerprint), fingerprint)
+    assert site is not None and set(site) == {"index.html", "manifest.json", "catalog.json"}
+
+
+def test_another_project_a_missing_stamp_or_file_means_regenerate(tmp_path: Path):
+    fingerprint = dbt_project_fingerprint()
+    assert current_site(_site(tmp_path / "other", "0" * 64), fingerprint) is None
+    assert current_site(_site(tmp_path / "unstamped", None), fingerprint) is None
+    assert current_site(_site(tmp_path / "partial", fingerprint, ("index.html", "manifest.json")), fingerprint) is None
+
+
+def test_the_fingerprint_follows_the_dbt_project(tmp_path: Path, monkeypatch):
+    import siyu.fingerprint as fp
+
+    before = fp.dbt_project_fingerprint()
+    project = tmp_path / "dbt_project"
+    for folder in ("models", "macros", "tests"):
+        (project / folder).mkdir(parents=True)
+    (project / "dbt_project.yml").write_text("name: x\n")
+    (project / "models" / "a.sql").write_text("select 1")
+    monkeypatch.setattr(fp, "DBT_PROJECT_DIR", project)
+    monkeypatch.setattr(fp, "REPO_ROOT", tmp_path)
+    first = fp.dbt_project_fingerprint()
+    (project / "models" / "a.sql").write_text("select 2")
+    assert first != before and fp.dbt_project_fingerprint() != first
