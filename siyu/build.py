@@ -52,10 +52,10 @@ def report_skipped(landing: Landing) -> None:
 
 
 def widen_partitions(first: date, last: date) -> None:
-    """Let the daily partitions cover the landing folder, however old or future-dated it is."""
-    from dagster_project.partitions import DEFAULT_START
-
-    start = min(date.fromisoformat(os.environ.get("SIYU_PARTITIONS_START", DEFAULT_START)), first)
+    """Let the daily partitions cover the landing folder, however old or future-dated it is (they
+    start at its first day, as `dagster dev` on the same folder computes them)."""
+    configured = os.environ.get("SIYU_PARTITIONS_START")
+    start = min(date.fromisoformat(configured), first) if configured else first
     os.environ["SIYU_PARTITIONS_START"] = start.isoformat()
     ahead = (last - date.today()).days + 1
     if ahead > int(os.environ.get("SIYU_PARTITIONS_END_OFFSET", "1")):

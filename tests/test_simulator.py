@@ -342,3 +342,11 @@ def test_truth_is_consistent(run):
     assert summary["late_events"] > 0
     settings = json.loads((root / "_truth" / "settings.json").read_text())
     assert settings["resent_orders"] > 0 and settings["late_events"] == summary["late_events"]
+
+
+@pytest.mark.parametrize("members, days", [(60, 3), (100, 3), (300, 3)])
+def test_tiny_landings_simulate(members, days, tmp_path):
+    """Small blocks may hold no order on a platform-day, or no one reaching a funnel stage: both
+    used to crash the simulator (an empty order-number array; a pandas merge on an empty frame)."""
+    summary = simulate(tmp_path / "landing", members=members, days=days, start=date(2026, 6, 1), seed=5, progress=False)
+    assert summary and (tmp_path / "landing" / "tracking").is_dir()

@@ -110,6 +110,23 @@ def _real_day(text: str) -> date | None:
         return None
 
 
+def first_day(landing_dir: Path, sources: tuple[str, ...] = SOURCES) -> date | None:
+    """The earliest partition day in the landing folder, from folder names alone (cheap enough to
+    decide where Dagster's daily partitions start each time the definitions load)."""
+    days = []
+    for source in sources:
+        folder = Path(landing_dir) / source
+        if folder.is_symlink() or not folder.is_dir():
+            continue
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                match = PARTITION_DIR.match(entry.name)
+                day = _real_day(match.group(1)) if match and entry.is_dir(follow_symlinks=False) else None
+                if day is not None:
+                    days.append(day)
+    return min(days, default=None)
+
+
 def scan(landing_dir: Path, sources: tuple[str, ...] = SOURCES) -> Landing:
     """Walk the landing folder once, without following links and without reading any file."""
     root = Path(landing_dir)

@@ -108,6 +108,8 @@ def make_orders(rng: np.random.Generator, cal: Calendar, cat: Catalog, p: pd.Dat
 
 def _order_numbers(cal: Calendar, plat: np.ndarray, day: np.ndarray, numbers: np.ndarray) -> np.ndarray:
     """Platform prefix + yyyymmdd + 5-digit running number per platform and day."""
+    if len(plat) == 0:  # a small block may place no order at all
+        return np.array([], dtype=object)
     seq = pd.DataFrame({"pl": plat, "d": day}).groupby(["pl", "d"], sort=False).cumcount().to_numpy() + 1
     seq = seq + numbers[plat, day]
     np.maximum.at(numbers, (plat, day), seq)

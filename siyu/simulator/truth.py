@@ -99,7 +99,7 @@ def funnel(ev: pd.DataFrame, contact_entries: pd.DataFrame, followers: pd.DataFr
     prev = "exposure_at"
     for s, col in ((1, "interest_at"), (2, "lead_at"), (3, "deal_at")):
         cols = list(dict.fromkeys(["exposure_at", prev]))
-        cand = ev_all[ev_all.stage == s].merge(reached[cols], left_on="person", right_index=True)
+        cand = ev_all[ev_all.stage == s].merge(reached[cols].rename_axis(None), left_on="person", right_index=True)
         cand = cand[(cand.t >= cand[prev]) & (cand.t <= cand.exposure_at + window)]
         reached[col] = cand.groupby("person").t.min()
         prev = col
