@@ -95,9 +95,9 @@ def report_quarantine(events) -> None:
         path = event.asset_key.path
         if len(path) != 2 or path[0] != "raw" or path[1] in seen:
             continue
-        seen.add(path[1])  # a ranged run repeats the step's metadata on every partition
+        seen.add(path[1])  # every partition of a ranged run carries the run's totals (run_*)
         metadata = event.step_materialization_data.materialization.metadata
-        quarantined, rows_in = (getattr(metadata.get(k), "value", 0) for k in ("rows_quarantined", "rows_in"))
+        quarantined, rows_in = (getattr(metadata.get(k), "value", 0) for k in ("run_rows_quarantined", "run_rows_in"))
         if quarantined:
             print(f"siyu build: {path[1]}: {quarantined:,} of {rows_in:,} records quarantined "
                   "(reasons: raw.quarantine, or the asset's metadata in the Dagster UI)", file=sys.stderr)

@@ -142,8 +142,8 @@ def build_profile(entries: Iterable[tuple[float | None, Any]], run_id: str | Non
             if key.startswith(RAW_PREFIX) and len(path) == 2 and path[0] == "raw":
                 source = raw.setdefault(path[1], {"step": key})
                 for name in ("rows_in", "rows_loaded", "rows_quarantined", "partitions_loaded", "partitions_unchanged"):
-                    if _value(metadata, name) is not None:
-                        source[name] = int(_value(metadata, name))
+                    if _value(metadata, "run_" + name) is not None:  # the run's totals, on every partition
+                        source[name] = int(_value(metadata, "run_" + name))
             if invocation_id is None and _value(metadata, "invocation_id"):
                 invocation_id = str(_value(metadata, "invocation_id"))
         elif kind == "ASSET_CHECK_EVALUATION":

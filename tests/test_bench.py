@@ -58,7 +58,7 @@ def _pipeline(target: Path):
     @asset(key=["raw", "tracking"], check_specs=[AssetCheckSpec("great_expectations_suite", asset=["raw", "tracking"])])
     def raw_tracking():
         time.sleep(RAW_S)
-        return MaterializeResult(metadata={"rows_in": 1000, "rows_loaded": 990, "partitions_loaded": 2},
+        return MaterializeResult(metadata={"run_rows_in": 1000, "run_rows_loaded": 990, "run_partitions_loaded": 2},
                                  check_results=[AssetCheckResult(passed=True, metadata={"duration_s": GE_S})])
 
     @multi_asset(specs=[AssetSpec(["marts", "m"], deps=[AssetKey(["raw", "tracking"])])], name="dbt_models")
