@@ -214,10 +214,11 @@ def _models_code_path(settings: Settings) -> Path:
 
 
 def _models_changed(settings: Settings) -> bool:
-    """The dbt project changed since its models were last built: incremental tables built by other
-    SQL must be rebuilt whole (dbt --full-refresh), or old and new logic would mix."""
+    """The dbt project changed since its models were last built (or no build recorded which one it
+    was: a first build, or a working database from a version without incremental models): incremental
+    tables built by other SQL must be rebuilt whole (dbt --full-refresh), or old and new logic would mix."""
     path = _models_code_path(settings)
-    return path.exists() and path.read_text().strip() != dbt_project_fingerprint()
+    return not path.exists() or path.read_text().strip() != dbt_project_fingerprint()
 
 
 def _state_path(settings: Settings) -> Path:
@@ -339,7 +340,7 @@ def _run_build(settings: Settings, landing: Landing, full_refresh: bool, rebuild
     log_path.parent.mkdir(parents=True, exist_ok=True)
     print(f"siyu build: dbt's log goes to {log_path}", flush=True)
     rebuild_models = full_refresh or rebuild_models or _models_changed(settings)
-    if rebuild_models and not full_refresh:
+    if rebuild_models and not full_refresh and _models_code_path(settings).exists():
         print("siyu build: rebuilding the incremental dbt models whole (the dbt project changed, or raw rows were "
               "removed)", flush=True)
     with open(log_path, "w") as log, contextlib.redirect_stdout(log):  # dagster-dbt echoes dbt's log to stdout
