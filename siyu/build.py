@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 from dagster import AssetCheckSeverity
 
-from .fingerprint import code_fingerprint, dbt_project_fingerprint
+from .fingerprint import built_by_this_project, code_fingerprint, stamp_with_this_project
 from .landing import loader
 from .landing.discovery import Landing, scan
 from .landing.schema import SOURCES
@@ -217,8 +217,7 @@ def _models_changed(settings: Settings) -> bool:
     """The dbt project changed since its models were last built (or no build recorded which one it
     was: a first build, or a working database from a version without incremental models): incremental
     tables built by other SQL must be rebuilt whole (dbt --full-refresh), or old and new logic would mix."""
-    path = _models_code_path(settings)
-    return not path.exists() or path.read_text().strip() != dbt_project_fingerprint()
+    return not built_by_this_project(_models_code_path(settings))
 
 
 def _state_path(settings: Settings) -> Path:
@@ -253,7 +252,7 @@ def _nothing_to_do(settings: Settings, changed: list[date], full_refresh: bool) 
 
 
 def _record_state(settings: Settings) -> None:
-    _models_code_path(settings).write_text(dbt_project_fingerprint() + "\n")
+    stamp_with_this_project(_models_code_path(settings))
     state = _current_state(settings)
     if state is not None:
         _state_path(settings).write_text(json.dumps(state) + "\n")

@@ -1,4 +1,5 @@
-"""What, besides landing data, decides the warehouse's contents: fingerprints of the code."""
+"""What, besides landing data, decides the warehouse's contents: fingerprints of the code, and the
+stamps that record which dbt project built an artifact (incremental models, the docs site)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ from importlib.metadata import version
 from pathlib import Path
 
 from .settings import DBT_PROJECT_DIR, REPO_ROOT
+
+
+def _dbt_project_roots() -> list[Path]:
+    return [DBT_PROJECT_DIR / d for d in ("models", "macros", "tests")] + [REPO_ROOT / "seeds"]
 
 
 def _digest(roots: list[Path], files: list[Path]) -> str:
@@ -19,14 +24,22 @@ def _digest(roots: list[Path], files: list[Path]) -> str:
 
 def dbt_project_fingerprint() -> str:
     """The dbt project (models, macros, tests, seeds, dbt_project.yml) and the dbt and DuckDB versions
-    that build it. When it changes, incremental
-    models are rebuilt whole and the docs site (whose catalog holds no statistics) is regenerated."""
-    roots = [DBT_PROJECT_DIR / d for d in ("models", "macros", "tests")] + [REPO_ROOT / "seeds"]
+    that build it. When it changes, incremental models are rebuilt whole and the docs site (whose
+    catalog holds no statistics) is regenerated."""
     engine = f"dbt-core {version('dbt-core')}, dbt-duckdb {version('dbt-duckdb')}, duckdb {version('duckdb')}"
-    return hashlib.sha256((engine + _digest(roots, [DBT_PROJECT_DIR / "dbt_project.yml"])).encode()).hexdigest()
+    return hashlib.sha256((engine + _digest(_dbt_project_roots(), [DBT_PROJECT_DIR / "dbt_project.yml"])).encode()).hexdigest()
 
 
 def code_fingerprint() -> str:
     """The dbt project and the Great Expectations suites: what a build with no new landing data would redo."""
-    return _digest([DBT_PROJECT_DIR / d for d in ("models", "macros", "tests")] + [REPO_ROOT / "seeds", REPO_ROOT / "data_quality"],
-                   [DBT_PROJECT_DIR / "dbt_project.yml"])
+    return hashlib.sha256((dbt_project_fingerprint() + _digest([REPO_ROOT / "data_quality"], [])).encode()).hexdigest()
+
+
+def built_by_this_project(stamp: Path) -> bool:
+    """The artifact whose stamp file this is was built by the dbt project as it is now."""
+    return stamp.exists() and stamp.read_text().strip() == dbt_project_fingerprint()
+
+
+def stamp_with_this_project(stamp: Path) -> None:
+    """Record that the artifact beside `stamp` was just built by the dbt project as it is now."""
+    stamp.write_text(dbt_project_fingerprint() + "\n")

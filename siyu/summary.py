@@ -27,20 +27,25 @@ class WarehouseCounts:
         return self.rows["raw"][0]
 
 
-def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
-    return [t for (t,) in con.execute(
-        "select table_name from duckdb_tables() where schema_name = ? and not starts_with(table_name, '_') order by 1",
-        [schema]).fetchall()]
+def _table_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
+    """(schema, table, rows) of every table of the layers, in one query (bookkeeping tables `_*` left out)."""
+    tables = con.execute(
+        "select schema_name, table_name from duckdb_tables() "
+        "where schema_name in (select unnest(?)) and not starts_with(table_name, '_') order by all",
+        [list(SCHEMAS)]).fetchall()
+    if not tables:
+        return []
+    return con.execute(" union all ".join(
+        f"select '{schema}', '{table}', count(*) from {schema}.\"{table}\"" for schema, table in tables)).fetchall()
 
 
 def count_warehouse(con: duckdb.DuckDBPyConnection) -> WarehouseCounts:
-    rows = {}
-    for schema in SCHEMAS:
-        tables = _tables(con, schema)
-        total = sum(con.execute(f'select count(*) from {schema}."{t}"').fetchone()[0] for t in tables if t != "quarantine")
-        rows[schema] = (total, len(tables))
-    quarantined = con.execute("select count(*) from raw.quarantine").fetchone()[0] if "quarantine" in _tables(con, "raw") else 0
-    marts = set(_tables(con, "marts"))
+    table_rows = _table_rows(con)
+    rows = {schema: (sum(n for s, t, n in table_rows if s == schema and (s, t) != ("raw", "quarantine")),
+                     sum(1 for s, _, _ in table_rows if s == schema))
+            for schema in SCHEMAS}
+    quarantined = next((n for s, t, n in table_rows if (s, t) == ("raw", "quarantine")), 0)
+    marts = {t for s, t, _ in table_rows if s == "marts"}
     if not {"dim_member", "funnel_daily", "fct_orders"} <= marts:
         return WarehouseCounts(rows, quarantined, 0, (0, 0, 0, 0), 0.0)
     funnel = con.execute("""select coalesce(sum(exposure_members), 0), coalesce(sum(interest_members), 0),

@@ -19,15 +19,15 @@ def _site(folder: Path, stamp: str | None, files: tuple[str, ...] = ("index.html
 
 def test_a_site_from_the_same_project_is_current(tmp_path: Path):
     fingerprint = dbt_project_fingerprint()
-    site = current_site(_site(tmp_path / "docs", fingerprint), fingerprint)
+    site = current_site(_site(tmp_path / "docs", fingerprint))
     assert site is not None and set(site) == {"index.html", "manifest.json", "catalog.json"}
 
 
 def test_another_project_a_missing_stamp_or_file_means_regenerate(tmp_path: Path):
     fingerprint = dbt_project_fingerprint()
-    assert current_site(_site(tmp_path / "other", "0" * 64), fingerprint) is None
-    assert current_site(_site(tmp_path / "unstamped", None), fingerprint) is None
-    assert current_site(_site(tmp_path / "partial", fingerprint, ("index.html", "manifest.json")), fingerprint) is None
+    assert current_site(_site(tmp_path / "other", "0" * 64)) is None
+    assert current_site(_site(tmp_path / "unstamped", None)) is None
+    assert current_site(_site(tmp_path / "partial", fingerprint, ("index.html", "manifest.json"))) is None
 
 
 def test_the_fingerprint_follows_the_dbt_project(tmp_path: Path, monkeypatch):

@@ -70,18 +70,14 @@ def _group(with_p: bool) -> dict:
     return group("g1", "guide_x", "2026-06-01 08:00", members, name="沙发福利群")
 
 
-def _msg(msgid: str, sender: str, local: str, to: list[str], room: str = "g1") -> dict:
-    return msg(msgid, sender, room, local, to)
-
-
 def _messages(with_p: bool) -> list[dict]:
     others = ["guide_x", "wmZhouP01", "wmR"] if with_p else ["guide_x", "wmR"]
-    rows = [_msg("m4", "wmQ", "2026-06-02 10:00", others), _msg("m6", "wmR", "2026-06-02 11:00", ["guide_x", "wmQ"])]
+    rows = [msg("m4", "wmQ", "g1", "2026-06-02 10:00", others), msg("m6", "wmR", "g1", "2026-06-02 11:00", ["guide_x", "wmQ"])]
     if with_p:
-        rows += [_msg("m1", "wmZhouP01", "2026-06-02 09:00", ["guide_x", "wmQ", "wmR"]),
-                 _msg("m2", "wmZhouP01", "2026-06-02 09:05", ["guide_x", "wmQ", "wmR"]),
+        rows += [msg("m1", "wmZhouP01", "g1", "2026-06-02 09:00", ["guide_x", "wmQ", "wmR"]),
+                 msg("m2", "wmZhouP01", "g1", "2026-06-02 09:05", ["guide_x", "wmQ", "wmR"]),
                  recall("m3", "wmZhouP01", "g1", "2026-06-02 09:06", of="m2"),
-                 _msg("m5", "guide_x", "2026-06-02 12:30", ["wmZhouP01"], room="")]
+                 msg("m5", "guide_x", "", "2026-06-02 12:30", ["wmZhouP01"])]
     return rows
 
 

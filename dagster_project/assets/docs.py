@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, MetadataValue, asset
 
-from siyu.fingerprint import dbt_project_fingerprint
+from siyu.fingerprint import built_by_this_project, stamp_with_this_project
 from siyu.settings import DBT_PROJECT_DIR, dbt_executable
 
 from ..resources import WarehouseResource
@@ -33,14 +33,13 @@ def _mart_keys() -> list[AssetKey]:
 FINGERPRINT_FILE = ".dbt-project-fingerprint"
 
 
-def current_site(out_dir: Path, fingerprint: str) -> dict[str, Path] | None:
+def current_site(out_dir: Path) -> dict[str, Path] | None:
     """The site in `out_dir` when it was generated from this very dbt project: DuckDB's catalog holds
     types and comments but no statistics, so new data alone does not change a page."""
     written = {name: out_dir / name for name in SITE_FILES if (out_dir / name).exists()}
-    stamp = out_dir / FINGERPRINT_FILE
-    if not {"index.html", "manifest.json", "catalog.json"} <= written.keys() or not stamp.exists():
+    if not {"index.html", "manifest.json", "catalog.json"} <= written.keys():
         return None
-    return written if stamp.read_text().strip() == fingerprint else None
+    return written if built_by_this_project(out_dir / FINGERPRINT_FILE) else None
 
 
 def generate_docs(work_db: Path, out_dir: Path, project_dir: Path = DBT_PROJECT_DIR) -> dict[str, Path]:
@@ -85,11 +84,10 @@ def generate_docs(work_db: Path, out_dir: Path, project_dir: Path = DBT_PROJECT_
 )
 def dbt_docs(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     out_dir = Path(warehouse.published_db).parent / "dbt_docs"
-    fingerprint = dbt_project_fingerprint()
-    written = current_site(out_dir, fingerprint)
+    written = current_site(out_dir)
     if written is None:
         written = generate_docs(Path(warehouse.work_db), out_dir)
-        (out_dir / FINGERPRINT_FILE).write_text(fingerprint + "\n")
+        stamp_with_this_project(out_dir / FINGERPRINT_FILE)
     else:
         context.log.info("dbt project unchanged since the docs were generated: the site is current")
     manifest = json.loads(written["manifest.json"].read_text(encoding="utf-8"))

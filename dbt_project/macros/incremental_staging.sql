@@ -18,6 +18,19 @@
   `siyu build --full-refresh` and a change of the dbt project rebuild them whole.
 -#}
 
+{#- The config every incremental staging model shares: delete+insert on `unique_key`, a failed run
+    rather than a silently changed column set, and the pre-hook that drops the rows of changed
+    partitions (`partition_column` holds the landing partition day of each row). -#}
+{% macro incremental_staging(raw_source, unique_key, partition_column='landed_date') -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=unique_key,
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_partitions('" ~ raw_source ~ "', '" ~ partition_column ~ "') }}"
+    ) }}
+{%- endmacro %}
+
 {% macro load_log() -%}
     {{ api.Relation.create(database=this.database, schema='raw', identifier='_load_log') }}
 {%- endmacro %}
@@ -58,4 +71,11 @@
         )
     )
     {%- endif %}
+{%- endmacro %}
+
+{#- The last snapshot of each group on each landing day (a day re-exported keeps its latest copy),
+    from the partitions to derive: what both group staging models are built from. -#}
+{% macro latest_group_snapshots(source_relation) -%}
+    {{ partitions_to_derive(source_relation, 'wecom_groups') }}
+    qualify row_number() over (partition by chat_id, _dt order by _file desc, _line desc) = 1
 {%- endmacro %}

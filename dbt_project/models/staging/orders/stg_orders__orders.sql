@@ -1,14 +1,6 @@
 -- Latest state of each order: the greatest updated_at wins, ties go to the later partition
 -- (then file, line). Export times are business-local and become UTC here.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='order_no',
-        on_schema_change='fail',
-        pre_hook="{{ delete_changed_partitions('orders', 'landed_date') }}"
-    )
-}}
+{{ incremental_staging('orders', unique_key='order_no') }}
 
 with source as (
     {{ keys_to_redecide(source('orders', 'orders'), 'orders', 'order_no') }}

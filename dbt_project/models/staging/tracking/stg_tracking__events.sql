@@ -1,14 +1,6 @@
 -- One row per tracked event. A repeated event_id is the same event: the copy in the
 -- earliest partition, then the earliest file and line, wins (contracts §5).
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='event_id',
-        on_schema_change='fail',
-        pre_hook="{{ delete_changed_partitions('tracking', 'landed_date') }}"
-    )
-}}
+{{ incremental_staging('tracking', unique_key='event_id') }}
 
 with source as (
     {{ keys_to_redecide(source('tracking', 'tracking'), 'tracking', 'event_id') }}

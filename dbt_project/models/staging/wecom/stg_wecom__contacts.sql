@@ -1,14 +1,6 @@
 -- One row per contact-state record (every version is kept: each links identifiers).
 -- Names and remarks stay in raw; remark_mobiles are normalised and hashed.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='landed_date',
-        on_schema_change='fail',
-        pre_hook="{{ delete_changed_partitions('wecom_contacts', 'landed_date') }}"
-    )
-}}
+{{ incremental_staging('wecom_contacts', unique_key='landed_date') }}
 
 with source as (
     {{ partitions_to_derive(source('wecom', 'wecom_contacts'), 'wecom_contacts') }}

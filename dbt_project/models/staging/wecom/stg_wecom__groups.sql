@@ -1,22 +1,8 @@
 -- One row per group per snapshot day (the partition day is the snapshot's business date).
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='snapshot_date',
-        on_schema_change='fail',
-        pre_hook="{{ delete_changed_partitions('wecom_groups', 'snapshot_date') }}"
-    )
-}}
+{{ incremental_staging('wecom_groups', unique_key='snapshot_date', partition_column='snapshot_date') }}
 
-with source as (
-    {{ partitions_to_derive(source('wecom', 'wecom_groups'), 'wecom_groups') }}
-),
-
-snapshots as (
-    select *
-    from source
-    qualify row_number() over (partition by chat_id, _dt order by _file desc, _line desc) = 1
+with snapshots as (
+    {{ latest_group_snapshots(source('wecom', 'wecom_groups')) }}
 )
 
 select

@@ -1,14 +1,6 @@
 -- One row per session-archive message; a repeated msgid keeps its first copy. Message
 -- text stays in raw: only the type, the link URL and the recalled id come through.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='msgid',
-        on_schema_change='fail',
-        pre_hook="{{ delete_changed_partitions('wecom_messages', 'landed_date') }}"
-    )
-}}
+{{ incremental_staging('wecom_messages', unique_key='msgid') }}
 
 with source as (
     {{ keys_to_redecide(source('wecom', 'wecom_messages'), 'wecom_messages', 'msgid') }}
