@@ -8,8 +8,6 @@ export SIYU_DEMO=1                                   # demo data: a fixed, non-s
 export SIYU_LANDING_DIR="${SIYU_LANDING_DIR:-$PWD/data/landing}"
 export SIYU_WAREHOUSE="${SIYU_WAREHOUSE:-$PWD/data/warehouse/siyu.duckdb}"
 export DAGSTER_HOME="${DAGSTER_HOME:-$PWD/data/warehouse/dagster_home}"
-mkdir -p "$DAGSTER_HOME"
-[ -f "$DAGSTER_HOME/dagster.yaml" ] || printf 'telemetry:\n  enabled: false\n' > "$DAGSTER_HOME/dagster.yaml"
 if [ ! -d "$SIYU_LANDING_DIR/tracking" ]; then
   siyu simulate --out "$SIYU_LANDING_DIR"
 fi

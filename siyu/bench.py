@@ -34,6 +34,8 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from dagster_project.instance import ensure_instance_yaml
+
 from .run_profile import STAGE_TITLES, STAGES
 from .settings import REPO_ROOT
 
@@ -477,8 +479,7 @@ def run_bench(scale: str, work_dir: Path, json_out: str | None = None, *, member
     report["held_back_day"] = report["simulate"]["held_back_day"]
     for folder in ("warehouse", "dagster_home"):
         shutil.rmtree(root / folder, ignore_errors=True)
-    (root / "dagster_home").mkdir(parents=True)
-    (root / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    ensure_instance_yaml(root / "dagster_home")  # the instance siyu build records runs in, as for users
 
     report["builds"] = {}
     code = 0

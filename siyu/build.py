@@ -66,13 +66,12 @@ def _instance():
     """The DAGSTER_HOME instance when set (so `dagster dev` shows these runs), else an ephemeral one."""
     from dagster import DagsterInstance
 
+    from dagster_project.instance import ensure_instance_yaml
+
     home = os.environ.get("DAGSTER_HOME")
     if not home:
         return DagsterInstance.ephemeral()
-    Path(home).mkdir(parents=True, exist_ok=True)
-    config = Path(home) / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
+    ensure_instance_yaml(Path(home))
     return DagsterInstance.get()
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from dagster_project.instance import ensure_instance_yaml
 from siyu import bench
 from siyu.run_profile import build_profile, read_run_results, stages, write_run_profile
 
@@ -91,8 +92,7 @@ def profiled_run(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("profile")
     home, target = tmp / "dagster_home", tmp / "target"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    ensure_instance_yaml(home)
     saved = {k: os.environ.get(k) for k in ("DAGSTER_HOME", "DBT_TARGET_PATH")}
     os.environ.update({"DAGSTER_HOME": str(home), "DBT_TARGET_PATH": str(target)})
     try:

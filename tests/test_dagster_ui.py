@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dagster_project.instance import ensure_instance_yaml
 from siyu.simulator import simulate
 from tests.harness import REPO, siyu_env
 
@@ -51,8 +52,7 @@ def webserver(tmp_path_factory):
     work = tmp_path_factory.mktemp("ui")
     simulate(work / "landing", members=60, days=LANDING_DAYS, start=LANDING_START, seed=5, progress=False)
     env = siyu_env(work, dagster_home=True) | {"SIYU_WAREHOUSE": str(work / "w.duckdb"), "SIYU_LANDING_DIR": str(work / "landing")}
-    Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
-    (Path(env["DAGSTER_HOME"]) / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    ensure_instance_yaml(Path(env["DAGSTER_HOME"]))  # as siyu build writes it: the fast event log under dagster dev
     port = _free_port()
     # a new session: the webserver and its code server die together with the process group
     # `dagster dev` as the README starts it: the webserver and the daemon, which takes launched runs
