@@ -282,11 +282,31 @@ def test_merge_keeps_the_older_id_and_renames_nothing_else(builds):
     assert members_after == members_before - {new}
 
 
+def test_events_with_the_same_identifiers_are_one_identity_record(warehouse):
+    # case 6: e9 and e10 carry {c6_d, oU_c6} (10:00), e11 {c6_d, wxmini01:oMP_c6} (10:30), e12 {c6_d} (03-11 09:30)
+    records = query(warehouse, """
+        select list_sort(list(identifier)), any_value(source_records), any_value(seen_at), any_value(last_seen_at)
+        from intermediate.int_identity_records
+        where record_id in (select record_id from intermediate.int_identity_records where identifier = 'distinct_id:c6_d')
+        group by record_id order by 3, 1""")
+    assert records == [
+        (["distinct_id:c6_d", "unionid:oU_c6"], 2, datetime(2026, 3, 10, 2, 0), datetime(2026, 3, 10, 2, 0)),
+        (["distinct_id:c6_d", "openid:wxmini01:oMP_c6"], 1, datetime(2026, 3, 10, 2, 30), datetime(2026, 3, 10, 2, 30)),
+        (["distinct_id:c6_d"], 1, datetime(2026, 3, 11, 1, 30), datetime(2026, 3, 11, 1, 30))]
+    # each of the four events still belongs to M6
+    m6 = ids_of(warehouse, ["distinct_id:c6_d"])["distinct_id:c6_d"]
+    assert query(warehouse, "select event_id, member_id from marts.fct_touchpoint_events "
+                            "where event_id in ('c6_e9', 'c6_e10', 'c6_e11', 'c6_e12') order by 1") == [
+        ("c6_e10", m6), ("c6_e11", m6), ("c6_e12", m6), ("c6_e9", m6)]
+
+
 # ---------------------------------------------------------------------------- case 3
 def test_shared_phone_links_nothing_but_three_unionids_merge(warehouse):
     shared, boundary = phone_id("13812345678"), phone_id("13598765432")
-    assert query(warehouse, "select identifier, identifier_kind, unionids_touched from intermediate.int_identity_shared_identifiers") == [
-        (shared, "phone", 4)]
+    assert query(warehouse, "select identifier, identifier_kind, unionids_touched, records_seen, first_seen_at, last_seen_at "
+                            "from intermediate.int_identity_shared_identifiers") == [
+        # on the 4 orders that carry a unionid (c3_o5 carries none), created 10:00 … 13:00 (UTC+8)
+        (shared, "phone", 4, 4, datetime(2026, 3, 10, 2, 0), datetime(2026, 3, 10, 5, 0))]
     # 4 unionids stay 4 members (each founded by its unionid); the shared phone maps to nobody
     members = ids_of(warehouse, [shared, "unionid:oU_c3a", "unionid:oU_c3b", "unionid:oU_c3c", "unionid:oU_c3d"])
     assert members == {f"unionid:oU_c3{c}": member_id(f"unionid:oU_c3{c}") for c in "abcd"}

@@ -21,3 +21,20 @@
          when {{ expr }} like 'wb%' then 'bot'
          else 'staff' end
 {%- endmacro %}
+
+{# The identifiers a tracked event carries, `kind:value` (NULL where the event lacks one), in a fixed order. #}
+{% macro tracking_identifiers() -%}
+    list_value(
+        'distinct_id:' || distinct_id,
+        'unionid:' || unionid,
+        'openid:' || appid || ':' || openid,
+        'external_userid:' || external_userid,
+        'phone:' || phone_hash)
+{%- endmacro %}
+
+{# The identity record of tracked events carrying `identifiers` (a tracking_identifiers() list):
+   events with the same identifiers are one record of the identity graph. JSON keeps the list
+   unambiguous (quoted values, null for a missing identifier) before it is hashed. #}
+{% macro tracking_record_id(identifiers) -%}
+    'tracking:' || md5(to_json({{ identifiers }}))
+{%- endmacro %}

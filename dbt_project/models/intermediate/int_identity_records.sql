@@ -1,24 +1,30 @@
--- Every record that carries identifiers of one person, as (record, identifier) rows.
+-- Every record that carries identifiers of one person, as (record, identifier) rows; tracked
+-- events with the same identifiers are one record.
 -- An identifier is written 'kind:value' (contracts §4): unionid, openid (value appid:openid),
 -- external_userid, phone (value = HMAC hash, never the phone), distinct_id.
 -- Messages link nothing (sender and recipients are different people); staff never appear.
 with tracking as (
+    -- Events that carry the same identifiers are one record of the graph: most of a brand's
+    -- events repeat a few identifier sets (2.6 M events, 225 k sets at the benchmark's M scale).
     select
-        'tracking:' || event_id as record_id,
-        event_at as seen_at,
-        list_value(
-            'distinct_id:' || distinct_id,
-            'unionid:' || unionid,
-            'openid:' || appid || ':' || openid,
-            'external_userid:' || external_userid,
-            'phone:' || phone_hash) as identifiers
-    from {{ ref('stg_tracking__events') }}
+        {{ tracking_record_id('identifiers') }} as record_id,
+        min(event_at) as seen_at,
+        max(event_at) as last_seen_at,
+        count(*) as source_records,
+        identifiers
+    from (
+        select event_at, {{ tracking_identifiers() }} as identifiers
+        from {{ ref('stg_tracking__events') }}
+    )
+    group by identifiers
 ),
 
 contacts as (
     select
         'contact:' || record_id as record_id,
         coalesce(first_added_at, {{ business_midnight_utc('landed_date') }}) as seen_at,
+        coalesce(first_added_at, {{ business_midnight_utc('landed_date') }}) as last_seen_at,
+        1 as source_records,
         list_concat(
             list_value('external_userid:' || external_userid, 'unionid:' || unionid),
             list_transform(remark_mobile_hashes, lambda h: 'phone:' || h)) as identifiers
@@ -29,6 +35,8 @@ group_members as (
     select
         'group_member:' || group_id || ':' || userid || ':' || coalesce(unionid, '') as record_id,
         min(joined_at) as seen_at,
+        min(joined_at) as last_seen_at,
+        1 as source_records,
         list_value('external_userid:' || userid, 'unionid:' || unionid) as identifiers
     from {{ ref('stg_wecom__group_members') }}
     where member_type = 'external'
@@ -39,6 +47,8 @@ followers as (
     select
         'follower:' || record_id as record_id,
         subscribed_at as seen_at,
+        subscribed_at as last_seen_at,
+        1 as source_records,
         list_value('openid:' || appid || ':' || openid, 'unionid:' || unionid) as identifiers
     from {{ ref('stg_oa__followers') }}
 ),
@@ -47,6 +57,8 @@ orders as (
     select
         'order:' || order_no as record_id,
         created_at as seen_at,
+        created_at as last_seen_at,
+        1 as source_records,
         list_value(
             'phone:' || buyer_phone_hash,
             'openid:' || buyer_appid || ':' || buyer_openid,
@@ -56,20 +68,22 @@ orders as (
 
 all_records as (
     select * from tracking
-    union all select * from contacts
-    union all select * from group_members
-    union all select * from followers
-    union all select * from orders
+    union all by name select * from contacts
+    union all by name select * from group_members
+    union all by name select * from followers
+    union all by name select * from orders
 ),
 
 exploded as (
-    select record_id, seen_at, unnest(identifiers) as identifier
+    select record_id, seen_at, last_seen_at, source_records, unnest(identifiers) as identifier
     from all_records
 )
 
 select distinct
     record_id,
     seen_at,
+    last_seen_at,
+    source_records,
     identifier,
     split_part(identifier, ':', 1) as identifier_kind
 from exploded

@@ -12,9 +12,10 @@ touches as (
         records.identifier,
         records.identifier_kind,
         count(distinct record_unionids.unionid) as unionids_touched,
-        count(distinct records.record_id) as records_seen,
+        -- a record carries at most one unionid: one joined row per record and identifier
+        sum(records.source_records) as records_seen,
         min(records.seen_at) as first_seen_at,
-        max(records.seen_at) as last_seen_at
+        max(records.last_seen_at) as last_seen_at
     from {{ ref('int_identity_records') }} as records
     inner join record_unionids on records.record_id = record_unionids.record_id
     where records.identifier_kind <> 'unionid'
