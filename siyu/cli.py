@@ -49,6 +49,15 @@ def _forget(args: argparse.Namespace) -> int:
     return run_forget(kind, value)
 
 
+def _docs(args: argparse.Namespace) -> int:
+    if args.warehouse:
+        os.environ["SIYU_WAREHOUSE"] = args.warehouse
+    from .docs_server import serve
+    from .settings import Settings
+
+    return serve(Settings.from_env(), args.host, args.port)
+
+
 def _bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
 
@@ -105,6 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     forget.add_argument("--landing", help="landing folder (default $SIYU_LANDING_DIR or data/landing)")
     forget.add_argument("--warehouse", help="published DuckDB file (default $SIYU_WAREHOUSE or data/warehouse/siyu.duckdb)")
     forget.set_defaults(func=_forget)
+
+    docs = sub.add_parser("docs", help="serve the quality reports, dbt docs and dashboard (the Dagster UI links here)")
+    docs.add_argument("--warehouse", help="the published file whose reports to serve (default $SIYU_WAREHOUSE)")
+    docs.add_argument("--host", default="127.0.0.1")
+    docs.add_argument("--port", type=int, default=8580)
+    docs.set_defaults(func=_docs)
 
     bench = sub.add_parser("bench", help="benchmark: simulate (cached), full build, one new day, nothing new")
     bench.add_argument("--scale", choices=("S", "M", "L"), default="S", help="S 10k×90d, M 100k×90d, L 1M×30d")

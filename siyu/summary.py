@@ -72,6 +72,7 @@ def print_summary(settings: Settings) -> None:
     print(f"funnel: exposure {exposure:,} → interest {interest:,} → lead {lead:,} → deal {deal:,}")
     print(f"members: {counts.members:,}")
     print(f"\nquery it:   siyu sql --warehouse {settings.warehouse} -c \"select * from marts.funnel_daily limit 10\"")
+    print(f"reports:    siyu docs --warehouse {settings.warehouse}   (quality, dbt docs, dashboard on http://127.0.0.1:8580)")
     demo = "SIYU_DEMO=1 " if os.environ.get("SIYU_DEMO") == "1" else ""
     home = os.environ.get("DAGSTER_HOME")
     if not home:

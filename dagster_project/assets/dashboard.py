@@ -9,6 +9,7 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from siyu.dashboard import CHANNEL_SEED, CHARTS, MARTS, render_dashboard
+from siyu.docs_server import served_folders, url_for
 
 from ..resources import WarehouseResource
 
@@ -33,6 +34,7 @@ def dashboard(context: AssetExecutionContext, warehouse: WarehouseResource) -> M
     context.log.info(f"dashboard written to {out} ({len(rows)} charts, {len(empty)} without data)")
     return MaterializeResult(metadata={
         "path": MetadataValue.path(str(out)),
+        "url": MetadataValue.url(url_for(out, served_folders(Path(warehouse.published_db), Path(warehouse.quality_docs_dir))) or ""),
         "charts": len(rows),
         "charts_without_data": len(empty),
         "size_bytes": out.stat().st_size,

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, MetadataValue, asset
 
+from siyu.docs_server import served_folders, url_for
 from siyu.fingerprint import built_by_this_project, stamp_with_this_project
 from siyu.settings import DBT_PROJECT_DIR, dbt_executable
 
@@ -96,6 +97,8 @@ def dbt_docs(context: AssetExecutionContext, warehouse: WarehouseResource) -> Ma
     context.log.info(f"dbt docs written to {written['index.html']}")
     metadata = {
         "path": MetadataValue.path(str(written["index.html"])),
+        "site": MetadataValue.url(url_for(written["index.html"], served_folders(Path(warehouse.published_db),
+                                                                              Path(warehouse.quality_docs_dir))) or ""),
         "models_documented": len(models),
         "tables_in_catalog": len(catalog.get("nodes", {})),
         "exposures": MetadataValue.json(sorted(e["name"] for e in manifest.get("exposures", {}).values())),

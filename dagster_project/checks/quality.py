@@ -6,6 +6,7 @@ reaches the marts and a bad mart is never published.
 
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import unquote, urlsplit
 
 import duckdb
 from dagster import (
@@ -21,6 +22,7 @@ from dagster import (
 from data_quality.mart_suites import MART_SUITES, is_text_type, pii_scan_suite
 from data_quality.runner import CheckOutcome, validate_many, validate_table
 from data_quality.suites import RAW_SUITES
+from siyu.docs_server import served_folders, url_for
 
 from ..resources import WarehouseResource
 
@@ -38,8 +40,21 @@ def raw_check_spec(source: str) -> AssetCheckSpec:
     )
 
 
+def report_links(file_url: str | None, warehouse: WarehouseResource | None) -> dict[str, MetadataValue]:
+    """A Data Docs page as a link that opens from the UI (served by `siyu docs`) and as a path on disk."""
+    if not file_url:
+        return {}
+    path = Path(unquote(urlsplit(file_url).path))
+    links: dict[str, MetadataValue] = {"data_docs_file": MetadataValue.path(str(path))}
+    if warehouse is not None:
+        url = url_for(path, served_folders(Path(warehouse.published_db), Path(warehouse.quality_docs_dir)))
+        if url:
+            links["data_docs"] = MetadataValue.url(url)
+    return links
+
+
 def outcome_to_check_result(outcome: CheckOutcome, asset_key: AssetKey | None = None,
-                            check_name: str = RAW_CHECK_NAME) -> AssetCheckResult:
+                            check_name: str = RAW_CHECK_NAME, warehouse: WarehouseResource | None = None) -> AssetCheckResult:
     metadata = {
         "suite": outcome.suite_name,
         "expectations_evaluated": outcome.evaluated_expectations,
@@ -47,9 +62,7 @@ def outcome_to_check_result(outcome: CheckOutcome, asset_key: AssetKey | None = 
         "duration_s": round(outcome.duration_s, 3),
         "failures": MetadataValue.md("\n".join(f"- {f}" for f in outcome.failed) or "none"),
     }
-    link = outcome.result_url or outcome.docs_url
-    if link:
-        metadata["data_docs"] = MetadataValue.url(link)
+    metadata.update(report_links(outcome.result_url or outcome.docs_url, warehouse))
     return AssetCheckResult(
         asset_key=asset_key,
         check_name=check_name,
@@ -62,7 +75,7 @@ def outcome_to_check_result(outcome: CheckOutcome, asset_key: AssetKey | None = 
 
 def run_raw_suite(source: str, warehouse: WarehouseResource) -> AssetCheckResult:
     outcome = validate_table(Path(warehouse.work_db), RAW_SUITES[source], docs_dir=Path(warehouse.quality_docs_dir))
-    return outcome_to_check_result(outcome, AssetKey(["raw", source]))
+    return outcome_to_check_result(outcome, AssetKey(["raw", source]), warehouse=warehouse)
 
 
 MART_CHECK_SPECS = [
@@ -92,4 +105,4 @@ def mart_quality_checks(context: AssetCheckExecutionContext, warehouse: Warehous
     suites = list(MART_SUITES.values()) + [pii_scan_suite(_mart_string_columns(warehouse.work_db))]
     outcomes = validate_many(Path(warehouse.work_db), suites, docs_dir=Path(warehouse.quality_docs_dir))
     for spec, outcome in zip(MART_CHECK_SPECS, outcomes):
-        yield outcome_to_check_result(outcome, spec.asset_key, spec.name)
+        yield outcome_to_check_result(outcome, spec.asset_key, spec.name, warehouse=warehouse)
