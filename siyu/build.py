@@ -62,16 +62,19 @@ def widen_partitions(first: date, last: date) -> None:
         os.environ["SIYU_PARTITIONS_END_OFFSET"] = str(ahead)
 
 
-def _instance():
-    """The DAGSTER_HOME instance when set (so `dagster dev` shows these runs), else an ephemeral one."""
+def _instance(settings: Settings):
+    """The Dagster instance this run is recorded in: $DAGSTER_HOME, or `dagster_home/` beside the
+    published file (where the README's `dagster dev` looks). SIYU_EPHEMERAL_RUNS=1 keeps the run
+    in memory only (tests that do not look at run history)."""
     from dagster import DagsterInstance
 
     from dagster_project.instance import ensure_instance_yaml
 
-    home = os.environ.get("DAGSTER_HOME")
-    if not home:
-        return DagsterInstance.ephemeral()
-    ensure_instance_yaml(Path(home))
+    if not os.environ.get("DAGSTER_HOME"):
+        if os.environ.get("SIYU_EPHEMERAL_RUNS") == "1":
+            return DagsterInstance.ephemeral()
+        os.environ["DAGSTER_HOME"] = str(settings.warehouse.parent / "dagster_home")
+    ensure_instance_yaml(Path(os.environ["DAGSTER_HOME"]))
     return DagsterInstance.get()
 
 
@@ -109,7 +112,7 @@ def _describe_failed_check(evaluation) -> str:
     return name + ("\n      " + str(detail).replace("\n", "\n      ") if detail else "")
 
 
-def _execute(job, first: date, last: date, dbt_full_refresh: bool = False):
+def _execute(job, settings: Settings, first: date, last: date, dbt_full_refresh: bool = False):
     """One run over the partition range [first, last]: raw assets load it in a single step."""
     # Dagster records a "materialization planned" event per asset *and partition* before a ranged
     # run starts (7 sources × 90 days = 630 rows in its event log at the demo scale, seconds of
@@ -117,7 +120,7 @@ def _execute(job, first: date, last: date, dbt_full_refresh: bool = False):
     # price: a run that fails marks its partitions missing, not failed (siyu build prints why).
     os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
     return job.execute_in_process(
-        instance=_instance(),
+        instance=_instance(settings),
         raise_on_error=False,
         # Dagster's console logger prints every failure with its stack trace; siyu build reports
         # failures, quarantines and interruptions itself, in a line each (SIYU_LOG_LEVEL=INFO for all)
@@ -342,7 +345,7 @@ def _run_build(settings: Settings, landing: Landing, full_refresh: bool, rebuild
         print("siyu build: rebuilding the incremental dbt models whole (the dbt project changed, or raw rows were "
               "removed)", flush=True)
     with open(log_path, "w") as log, contextlib.redirect_stdout(log):  # dagster-dbt echoes dbt's log to stdout
-        result = _execute(job, days[0], days[-1], dbt_full_refresh=rebuild_models)
+        result = _execute(job, settings, days[0], days[-1], dbt_full_refresh=rebuild_models)
     write_run_profile(result, settings.work_db.parent / "logs" / "last-build-profile.json")
     evaluations = [e.asset_check_evaluation_data for e in result.all_events
                    if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed]

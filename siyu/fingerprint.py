@@ -4,6 +4,7 @@ stamps that record which dbt project built an artifact (incremental models, the 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 from importlib.metadata import version
 from pathlib import Path
 
@@ -16,9 +17,10 @@ def _dbt_project_roots() -> list[Path]:
 
 def _digest(roots: list[Path], files: list[Path]) -> str:
     digest = hashlib.sha256()
-    found = sorted(p for root in roots if root.is_dir() for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    for path in found + files:
-        digest.update(f"{path.relative_to(REPO_ROOT)}\n".encode() + path.read_bytes())
+    found = [(root, p) for root in roots if root.is_dir()
+             for p in sorted(root.rglob("*")) if p.is_file() and "__pycache__" not in p.parts]
+    for root, path in found + [(path.parent, path) for path in files]:
+        digest.update(f"{root.name}/{path.relative_to(root)}\n".encode() + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -32,7 +34,8 @@ def dbt_project_fingerprint() -> str:
 
 def code_fingerprint() -> str:
     """The dbt project and the Great Expectations suites: what a build with no new landing data would redo."""
-    return hashlib.sha256((dbt_project_fingerprint() + _digest([REPO_ROOT / "data_quality"], [])).encode()).hexdigest()
+    suites = Path(importlib.util.find_spec("data_quality").origin).parent  # beside siyu, installed or not
+    return hashlib.sha256((dbt_project_fingerprint() + _digest([suites], [])).encode()).hexdigest()
 
 
 def built_by_this_project(stamp: Path) -> bool:

@@ -16,7 +16,17 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+
+def _project_root() -> Path:
+    """The folder holding `dbt_project/` and `seeds/`: the source tree (a clone, an editable install)
+    or, in a regular installed wheel, the copies setup.py ships inside the package (siyu/_project/)."""
+    source_tree = Path(__file__).resolve().parents[1]
+    if (source_tree / "dbt_project" / "dbt_project.yml").is_file():
+        return source_tree
+    return Path(__file__).resolve().parent / "_project"
+
+
+REPO_ROOT = _project_root()
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 

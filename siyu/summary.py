@@ -74,11 +74,7 @@ def print_summary(settings: Settings) -> None:
     print(f"\nquery it:   siyu sql --warehouse {settings.warehouse} -c \"select * from marts.funnel_daily limit 10\"")
     print(f"reports:    siyu docs --warehouse {settings.warehouse}   (quality, dbt docs, dashboard on http://127.0.0.1:8580)")
     demo = "SIYU_DEMO=1 " if os.environ.get("SIYU_DEMO") == "1" else ""
-    home = os.environ.get("DAGSTER_HOME")
-    if not home:
-        # an in-memory Dagster instance is faster (no event log on disk) but keeps nothing
-        home = settings.warehouse.parent / "dagster_home"
-        print(f"(this run was not recorded for the Dagster UI: set DAGSTER_HOME={home} to keep run history)")
+    home = os.environ.get("DAGSTER_HOME") or settings.warehouse.parent / "dagster_home"
     print(f"Dagster UI: {demo}SIYU_LANDING_DIR={settings.landing_dir} SIYU_WAREHOUSE={settings.warehouse} \\\n"
           f"            DAGSTER_HOME={home} \\\n"
           "            dagster dev -m dagster_project.definitions -h 127.0.0.1 -p 3000")

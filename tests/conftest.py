@@ -22,7 +22,7 @@ SIMULATED_GROUP = {"test_simulated_truth", "test_dashboard"}
 # builds, or it uses a fixture that does.
 E2E_MODULES = {
     "test_bi_connection", "test_community_marts", "test_dagster_ui", "test_forget", "test_idempotency",
-    "test_members", "test_operator_queries", "test_pipeline_e2e", "test_secrets", "test_value_marts",
+    "test_members", "test_operator_queries", "test_packaging", "test_pipeline_e2e", "test_secrets", "test_value_marts",
 }
 E2E_FIXTURES = {"simulated", "sequence"}
 E2E_TESTS = {"test_bench_end_to_end_at_a_tiny_scale"}

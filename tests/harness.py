@@ -15,8 +15,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 def siyu_env(work_dir: Path, dagster_home: bool = False) -> dict[str, str]:
     """The environment of a `siyu` subprocess in a test. Without `dagster_home`, runs go to an
-    in-memory Dagster instance: a persistent (SQLite) one writes each of a build's ~1,000 events
-    with its own transaction, ≈ 25 s per build; tests of the run history ask for one."""
+    in-memory Dagster instance (SIYU_EPHEMERAL_RUNS=1; `siyu build` otherwise records them beside
+    the warehouse): tests of the run history ask for one."""
     env = dict(os.environ)
     env.update({
         "SIYU_DEMO": "1",
@@ -25,6 +25,8 @@ def siyu_env(work_dir: Path, dagster_home: bool = False) -> dict[str, str]:
     env.pop("DAGSTER_HOME", None)
     if dagster_home:
         env["DAGSTER_HOME"] = str(work_dir / "dagster_home")
+    else:
+        env["SIYU_EPHEMERAL_RUNS"] = "1"
     env.setdefault("SIYU_BUILD_DOCS", "0")  # the docs site is tested where it is needed (test_operator_queries)
     return env
 

@@ -100,3 +100,20 @@ def _materialization(run_id: str, i: int):
                              AssetMaterialization(asset_key=AssetKey(["raw", f"t{i % 5}"]), metadata={"rows": i})))
     return EventLogEntry(error_info=None, level=20, user_message="", run_id=run_id, timestamp=time.time(),
                          dagster_event=event)
+
+
+def test_siyu_build_records_runs_beside_the_warehouse_unless_told_otherwise(tmp_path: Path, monkeypatch):
+    from siyu.build import _instance
+    from siyu.settings import Settings
+
+    settings = Settings(tmp_path / "landing", tmp_path / "wh" / "siyu.duckdb", tmp_path / "wh" / "siyu.work.duckdb",
+                        tmp_path / "wh" / "quality_docs")
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setenv("SIYU_EPHEMERAL_RUNS", "1")
+    assert _instance(settings).is_ephemeral and "DAGSTER_HOME" not in os.environ
+    monkeypatch.delenv("SIYU_EPHEMERAL_RUNS")
+    # where the README's `dagster dev` (DAGSTER_HOME=data/warehouse/dagster_home) looks
+    with _instance(settings) as instance:
+        assert Path(instance.root_directory) == tmp_path / "wh" / "dagster_home"
+        assert isinstance(instance.event_log_storage, FastSqliteEventLogStorage)
+    assert os.environ["DAGSTER_HOME"] == str(tmp_path / "wh" / "dagster_home")

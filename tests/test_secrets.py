@@ -53,7 +53,8 @@ def siyu_build(landing: Path, work: Path, *args: str, **env_overrides: str) -> s
     """`siyu build` with no salt settings at all unless given here (the test session's demo salt removed)."""
     work.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k not in SALT_ENV}
-    env.pop("DAGSTER_HOME", None)  # an in-memory Dagster instance: fast, and nothing to leak into
+    env.pop("DAGSTER_HOME", None)
+    env["SIYU_EPHEMERAL_RUNS"] = "1"  # an in-memory Dagster instance: fast, and nothing to leak into
     env.update({"PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
                 **env_overrides})
     return subprocess.run(
