@@ -15,6 +15,7 @@ from .assets.publish import published_warehouse
 from .assets.raw import raw_assets
 from .automation import build_job, daily_schedule, landing_sensor
 from .checks.quality import mart_quality_checks
+from .loggers import LOGGERS
 from .resources import WarehouseResource
 
 
@@ -28,6 +29,7 @@ def build_definitions(settings: Settings | None = None, reload_unchanged: bool =
         jobs=[build_job],
         schedules=[daily_schedule],
         sensors=[landing_sensor],
+        loggers=LOGGERS,
         resources={
             "warehouse": WarehouseResource.from_settings(settings, reload_unchanged=reload_unchanged),
             "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),

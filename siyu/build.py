@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 from dagster import AssetCheckSeverity
 
+from . import progress
 from .fingerprint import built_by_this_project, code_fingerprint, stamp_with_this_project
 from .landing import loader
 from .landing.discovery import Landing, scan
@@ -124,7 +125,8 @@ def _execute(job, settings: Settings, first: date, last: date, dbt_full_refresh:
         raise_on_error=False,
         # Dagster's console logger prints every failure with its stack trace; siyu build reports
         # failures, quarantines and interruptions itself, in a line each (SIYU_LOG_LEVEL=INFO for all)
-        run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("SIYU_LOG_LEVEL", "CRITICAL")}}},
+        run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("SIYU_LOG_LEVEL", "CRITICAL")}},
+                                **({"siyu_progress": {}} if progress.ACTIVE is not None else {})},
                     "ops": {"dbt_models": {"config": {"full_refresh": dbt_full_refresh}}}},
         tags={"dagster/asset_partition_range_start": first.isoformat(),
               "dagster/asset_partition_range_end": last.isoformat()},
@@ -344,8 +346,13 @@ def _run_build(settings: Settings, landing: Landing, full_refresh: bool, rebuild
     if rebuild_models and not full_refresh and _models_code_path(settings).exists():
         print("siyu build: rebuilding the incremental dbt models whole (the dbt project changed, or raw rows were "
               "removed)", flush=True)
-    with open(log_path, "w") as log, contextlib.redirect_stdout(log):  # dagster-dbt echoes dbt's log to stdout
-        result = _execute(job, settings, days[0], days[-1], dbt_full_refresh=rebuild_models)
+    if progress.wanted():
+        progress.activate()  # a status line on a terminal; CI logs and redirected output stay quiet
+    try:
+        with open(log_path, "w") as log, contextlib.redirect_stdout(progress.DbtLogTee(log)):  # dagster-dbt echoes dbt's log
+            result = _execute(job, settings, days[0], days[-1], dbt_full_refresh=rebuild_models)
+    finally:
+        progress.deactivate()
     write_run_profile(result, settings.work_db.parent / "logs" / "last-build-profile.json")
     evaluations = [e.asset_check_evaluation_data for e in result.all_events
                    if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed]

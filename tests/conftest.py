@@ -25,7 +25,7 @@ E2E_MODULES = {
     "test_members", "test_operator_queries", "test_packaging", "test_pipeline_e2e", "test_secrets", "test_value_marts",
 }
 E2E_FIXTURES = {"simulated", "sequence"}
-E2E_TESTS = {"test_bench_end_to_end_at_a_tiny_scale"}
+E2E_TESTS = {"test_bench_end_to_end_at_a_tiny_scale", "test_a_build_on_a_terminal_shows_its_stages_and_dbts_nodes"}
 
 
 def pytest_collection_modifyitems(config, items):
