@@ -12,7 +12,8 @@ PYTHON_PACKAGES = find_packages(include=["siyu", "siyu.*", "dagster_project", "d
                                          "data_quality", "data_quality.*"])
 DATA_FOLDERS = find_namespace_packages(include=["dbt_project", "dbt_project.*", "seeds"],
                                        exclude=["dbt_project.target", "dbt_project.target.*",
-                                                "dbt_project.logs", "dbt_project.logs.*"])
+                                                "dbt_project.logs", "dbt_project.logs.*",
+                                                "dbt_project.lint_stubs"])  # sqlfluff's, not dbt's
 SHIPPED = {f"siyu._project.{folder}": folder.replace(".", "/") for folder in DATA_FOLDERS}
 
 setup(

@@ -3,6 +3,6 @@
 -- If this fails, raise var('identity_iterations').
 select edges.node_a, edges.node_b, a.component as component_a, b.component as component_b
 from {{ ref('int_identity_edges') }} as edges
-inner join {{ ref('int_identity_components') }} as a on a.identifier = edges.node_a
-inner join {{ ref('int_identity_components') }} as b on b.identifier = edges.node_b
+inner join {{ ref('int_identity_components') }} as a on edges.node_a = a.identifier
+inner join {{ ref('int_identity_components') }} as b on edges.node_b = b.identifier
 where a.component <> b.component

@@ -30,9 +30,9 @@ members_on_snapshot_days as (
         spine.business_date,
         coalesce(snapshots.external_members, 0) as members_end
     from spine
-    inner join snapshot_days on snapshot_days.snapshot_date = spine.business_date
+    inner join snapshot_days on spine.business_date = snapshot_days.snapshot_date
     left join snapshots
-        on snapshots.group_id = spine.group_id and snapshots.snapshot_date = spine.business_date
+        on spine.group_id = snapshots.group_id and spine.business_date = snapshots.snapshot_date
 ),
 
 messages as (
@@ -102,13 +102,13 @@ daily as (
         cast(coalesce(orders.net_gmv, 0) as decimal(18, 2)) as net_gmv
     from spine
     left join members_on_snapshot_days
-        on members_on_snapshot_days.group_id = spine.group_id
-        and members_on_snapshot_days.business_date = spine.business_date
-    left join messages on messages.group_id = spine.group_id and messages.business_date = spine.business_date
-    left join joins on joins.group_id = spine.group_id and joins.business_date = spine.business_date
-    left join leaves on leaves.group_id = spine.group_id and leaves.business_date = spine.business_date
-    left join clicks on clicks.group_id = spine.group_id and clicks.business_date = spine.business_date
-    left join orders on orders.group_id = spine.group_id and orders.business_date = spine.business_date
+        on spine.group_id = members_on_snapshot_days.group_id
+        and spine.business_date = members_on_snapshot_days.business_date
+    left join messages on spine.group_id = messages.group_id and spine.business_date = messages.business_date
+    left join joins on spine.group_id = joins.group_id and spine.business_date = joins.business_date
+    left join leaves on spine.group_id = leaves.group_id and spine.business_date = leaves.business_date
+    left join clicks on spine.group_id = clicks.group_id and spine.business_date = clicks.business_date
+    left join orders on spine.group_id = orders.group_id and spine.business_date = orders.business_date
 ),
 
 windows as (
@@ -125,7 +125,7 @@ windows as (
         cast(sum(daily.member_messages) over (partition by daily.group_id order by daily.business_date
             rows between 29 preceding and current row) as bigint) as member_messages_30d
     from daily
-    inner join spans on spans.group_id = daily.group_id
+    inner join spans on daily.group_id = spans.group_id
 )
 
 select

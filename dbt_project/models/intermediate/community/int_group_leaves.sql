@@ -30,9 +30,9 @@ select
     candidates.left_date
 from candidates
 left join entries as still_there
-    on still_there.group_id = candidates.group_id
-    and still_there.userid = candidates.userid
-    and still_there.snapshot_date = candidates.left_date
+    on candidates.group_id = still_there.group_id
+    and candidates.userid = still_there.userid
+    and candidates.left_date = still_there.snapshot_date
 left join {{ ref('int_identity_map') }} as members
     on members.identifier = 'external_userid:' || candidates.userid
 where still_there.userid is null

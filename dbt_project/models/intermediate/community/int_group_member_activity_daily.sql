@@ -30,9 +30,12 @@ orders as (
 
 keys as (
     select member_id, group_id, business_date from messages
-    union select member_id, group_id, business_date from clicks
-    union select member_id, group_id, business_date from invites
-    union select member_id, group_id, business_date from orders
+    union
+    select member_id, group_id, business_date from clicks
+    union
+    select member_id, group_id, business_date from invites
+    union
+    select member_id, group_id, business_date from orders
 )
 
 select

@@ -31,7 +31,7 @@ groups as (
 dissolutions as (
     select groups.group_id, min(snapshot_days.snapshot_date) as dissolved_date
     from groups
-    inner join snapshot_days on snapshot_days.snapshot_date > groups.last_snapshot_date
+    inner join snapshot_days on groups.last_snapshot_date < snapshot_days.snapshot_date
     group by groups.group_id
 )
 

@@ -4,9 +4,12 @@ with bounds as (
     select min(business_date) as first_date, max(business_date) as last_date
     from (
         select business_date from {{ ref('int_touchpoint_events') }}
-        union all select business_date from {{ ref('stg_wecom__messages') }}
-        union all select snapshot_date from {{ ref('stg_wecom__groups') }}
-        union all select {{ business_date('created_at') }} from {{ ref('stg_orders__orders') }}
+        union all
+        select business_date from {{ ref('stg_wecom__messages') }}
+        union all
+        select snapshot_date from {{ ref('stg_wecom__groups') }}
+        union all
+        select {{ business_date('created_at') }} from {{ ref('stg_orders__orders') }}
     ) as dates
 )
 

@@ -68,10 +68,14 @@ orders as (
 
 all_records as (
     select * from tracking
-    union all by name select * from contacts
-    union all by name select * from group_members
-    union all by name select * from followers
-    union all by name select * from orders
+    union all by name
+    select * from contacts
+    union all by name
+    select * from group_members
+    union all by name
+    select * from followers
+    union all by name
+    select * from orders
 ),
 
 exploded as (

@@ -25,4 +25,4 @@ select
     from_identifiers.member_id,
     coalesce(from_facts.first_seen_at, from_identifiers.first_seen_at) as first_seen_at
 from from_identifiers
-left join from_facts on from_facts.member_id = from_identifiers.member_id
+left join from_facts on from_identifiers.member_id = from_facts.member_id

@@ -32,8 +32,8 @@ member_days as (
         coalesce(daily.messages, 0) as messages,
         coalesce(daily.active_signals, 0) as active_signals
     from members
-    inner join calendar on calendar.business_date >= members.first_seen_date
-    left join daily on daily.member_id = members.member_id and daily.business_date = calendar.business_date
+    inner join calendar on members.first_seen_date <= calendar.business_date
+    left join daily on members.member_id = daily.member_id and calendar.business_date = daily.business_date
 ),
 
 windowed as (
@@ -76,4 +76,4 @@ select
     end as member_layer
 from windowed
 left join invites_windowed
-    on invites_windowed.member_id = windowed.member_id and invites_windowed.business_date = windowed.business_date
+    on windowed.member_id = invites_windowed.member_id and windowed.business_date = invites_windowed.business_date

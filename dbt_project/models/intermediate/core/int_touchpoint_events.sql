@@ -12,7 +12,7 @@ with tracked as (
 
 follows as (
     select
-        'oa_follow:' || followers.appid || ':' || followers.openid || ':' || epoch(followers.subscribed_at)::bigint as event_id,
+        'oa_follow:' || followers.appid || ':' || followers.openid || ':' || cast(epoch(followers.subscribed_at) as bigint) as event_id,
         'oa_follow' as event,
         followers.subscribed_at as event_at,
         coalesce(apps.channel, 'oa_unknown') as channel,
@@ -47,7 +47,7 @@ contacts_added as (
 
 group_joins as (
     select distinct
-        'group_join:' || group_id || ':' || userid || ':' || epoch(joined_at)::bigint as event_id,
+        'group_join:' || group_id || ':' || userid || ':' || cast(epoch(joined_at) as bigint) as event_id,
         'group_join' as event,
         joined_at as event_at,
         'wecom_group' as channel,
@@ -81,10 +81,14 @@ paid_orders as (
 
 all_events as (
     select * from tracked
-    union all select * from follows
-    union all select * from contacts_added
-    union all select * from group_joins
-    union all select * from paid_orders
+    union all
+    select * from follows
+    union all
+    select * from contacts_added
+    union all
+    select * from group_joins
+    union all
+    select * from paid_orders
 )
 
 select

@@ -36,21 +36,21 @@ eligible as (
         {{ dbt.datediff('touchpoints.event_at', 'paid_orders.paid_at', 'millisecond') }} as ms_before_paid
     from paid_orders
     inner join touchpoints
-        on touchpoints.member_id = paid_orders.member_id
-        and touchpoints.event_at >= paid_orders.lookback_starts_at
-        and touchpoints.event_at < paid_orders.paid_at
+        on paid_orders.member_id = touchpoints.member_id
+        and paid_orders.lookback_starts_at <= touchpoints.event_at
+        and paid_orders.paid_at > touchpoints.event_at
 ),
 
 weighted as (
     select
         eligible.*,
-        count(*) over (partition by order_no) as touchpoints_in_window,
-        row_number() over (partition by order_no order by event_at, event_id) as touch_sequence,
-        power(2.0, -(cast(ms_before_paid as double) / 86400000.0) / {{ var('attribution_half_life_days') }}) as decay_weight
+        count(*) over (partition by eligible.order_no) as touchpoints_in_window,
+        row_number() over (partition by eligible.order_no order by eligible.event_at, eligible.event_id) as touch_sequence,
+        power(2.0, -(cast(eligible.ms_before_paid as double) / 86400000.0) / {{ var('attribution_half_life_days') }}) as decay_weight
     from eligible
 )
 
 select
     weighted.*,
-    decay_weight / sum(decay_weight) over (partition by order_no) as decay_credit
+    weighted.decay_weight / sum(weighted.decay_weight) over (partition by weighted.order_no) as decay_credit
 from weighted

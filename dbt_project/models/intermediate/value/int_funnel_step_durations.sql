@@ -12,15 +12,15 @@ steps as (
     from funnel where interest_at is not null
     union all
     select member_id, cohort_date, channel, campaign_id,
-        'interest_to_lead', 2, interest_at, lead_at
+        'interest_to_lead', 2, interest_at, lead_at  -- noqa: AL03
     from funnel where lead_at is not null
     union all
     select member_id, cohort_date, channel, campaign_id,
-        'lead_to_deal', 3, lead_at, deal_at
+        'lead_to_deal', 3, lead_at, deal_at  -- noqa: AL03
     from funnel where deal_at is not null
     union all
     select member_id, cohort_date, channel, campaign_id,
-        'exposure_to_deal', 4, exposure_at, deal_at
+        'exposure_to_deal', 4, exposure_at, deal_at  -- noqa: AL03
     from funnel where deal_at is not null
 )
 

@@ -27,8 +27,8 @@ breaks as (
             and events.event_at > funnel.lead_at and events.event_at < funnel.deal_at then 1 else 0 end) as deal_broken
     from funnel
     inner join events
-        on events.member_id = funnel.member_id
-        and events.event_at > funnel.exposure_at
+        on funnel.member_id = events.member_id
+        and funnel.exposure_at < events.event_at
         and events.event_at < coalesce(funnel.deal_at, funnel.lead_at, funnel.interest_at, funnel.exposure_at)
     group by funnel.member_id
 )
@@ -39,4 +39,4 @@ select
     coalesce(breaks.lead_broken, 0) = 1 as lead_broken,
     coalesce(breaks.deal_broken, 0) = 1 as deal_broken
 from funnel
-left join breaks on breaks.member_id = funnel.member_id
+left join breaks on funnel.member_id = breaks.member_id

@@ -56,6 +56,6 @@ select
     cast(coalesce(totals.total_net_gmv, 0) as decimal(18, 2)) as total_net_gmv,
     case when spans.dissolved_date is not null then 'dead' else last_day.lifecycle_stage end as lifecycle_stage
 from spans
-left join totals on totals.group_id = spans.group_id
-left join last_day on last_day.group_id = spans.group_id
-left join last_member_message on last_member_message.group_id = spans.group_id
+left join totals on spans.group_id = totals.group_id
+left join last_day on spans.group_id = last_day.group_id
+left join last_member_message on spans.group_id = last_member_message.group_id

@@ -43,5 +43,5 @@ select
     case when fission.invitees > 0
         then cast(fission.invitees_who_bought as double) / fission.invitees end as invitee_buyer_share
 from groups
-left join joined on joined.group_id = groups.group_id
-left join fission on fission.group_id = groups.group_id
+left join joined on groups.group_id = joined.group_id
+left join fission on groups.group_id = fission.group_id

@@ -29,8 +29,8 @@ current_members as (
     select distinct map.member_id, entries.group_id
     from {{ ref('stg_wecom__group_members') }} as entries
     inner join spans
-        on spans.group_id = entries.group_id
-        and spans.last_snapshot_date = entries.snapshot_date
+        on entries.group_id = spans.group_id
+        and entries.snapshot_date = spans.last_snapshot_date
         and spans.dissolved_date is null
     inner join {{ ref('int_identity_map') }} as map
         on map.identifier = 'external_userid:' || entries.userid
@@ -75,7 +75,7 @@ bridges as (
         count(distinct joins.group_id) as groups_joined,
         count(distinct spans.owner_userid) as owners_joined
     from joins
-    inner join spans on spans.group_id = joins.group_id
+    inner join spans on joins.group_id = spans.group_id
     group by joins.member_id
 ),
 
@@ -101,19 +101,19 @@ combined as (
         calendar.latest_business_date as as_of_date
     from pairs
     cross join calendar
-    left join spans on spans.group_id = pairs.group_id
-    left join memberships on memberships.member_id = pairs.member_id and memberships.group_id = pairs.group_id
-    left join current_members on current_members.member_id = pairs.member_id and current_members.group_id = pairs.group_id
-    left join activity on activity.member_id = pairs.member_id and activity.group_id = pairs.group_id
-    left join bridges on bridges.member_id = pairs.member_id
+    left join spans on pairs.group_id = spans.group_id
+    left join memberships on pairs.member_id = memberships.member_id and pairs.group_id = memberships.group_id
+    left join current_members on pairs.member_id = current_members.member_id and pairs.group_id = current_members.group_id
+    left join activity on pairs.member_id = activity.member_id and pairs.group_id = activity.group_id
+    left join bridges on pairs.member_id = bridges.member_id
 )
 
 select
     combined.*,
     -- effective activity first (orders, clicks, invites), chat last; only members active in 30 days
-    case when is_active_30d then rank() over (
-        partition by group_id, is_active_30d
-        order by orders_30d desc, link_clicks_30d desc, invites_30d desc, messages_30d desc) end as activity_rank,
-    owners_joined >= 2 as is_bridge,
-    is_active_prior_30d and not is_active_30d as formerly_active_now_silent
+    case when combined.is_active_30d then rank() over (
+        partition by combined.group_id, combined.is_active_30d
+        order by combined.orders_30d desc, combined.link_clicks_30d desc, combined.invites_30d desc, combined.messages_30d desc) end as activity_rank,
+    combined.owners_joined >= 2 as is_bridge,
+    combined.is_active_prior_30d and not combined.is_active_30d as formerly_active_now_silent
 from combined

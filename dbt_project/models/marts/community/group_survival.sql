@@ -15,7 +15,15 @@ last_member_message as (
 ),
 
 days_k as (
-    select 1 as day_k union all select 7 union all select 14 union all select 30 union all select 60
+    select 1 as day_k
+    union all
+    select 7
+    union all
+    select 14
+    union all
+    select 30
+    union all
+    select 60
 ),
 
 counted as (
@@ -27,7 +35,7 @@ counted as (
             >= cast({{ dbt.dateadd('day', 'days_k.day_k', 'groups.created_date') }} as date) as is_alive
     from groups
     cross join days_k
-    left join last_member_message on last_member_message.group_id = groups.group_id
+    left join last_member_message on groups.group_id = last_member_message.group_id
     where cast({{ dbt.dateadd('day', 'days_k.day_k', 'groups.created_date') }} as date) <= groups.latest_business_date
 )
 

@@ -3,7 +3,7 @@
 with joins as (
     select joins.member_id, joins.group_id, spans.owner_userid, joins.joined_at
     from {{ ref('int_group_joins') }} as joins
-    inner join {{ ref('int_group_spans') }} as spans on spans.group_id = joins.group_id
+    inner join {{ ref('int_group_spans') }} as spans on joins.group_id = spans.group_id
     where joins.member_id is not null
 )
 

@@ -20,7 +20,7 @@ paid_after as (
     select invites.invitee_member_id, invites.group_id, invites.invited_at, min(orders.paid_at) as first_paid_after_invite_at
     from invites
     inner join {{ ref('fct_orders') }} as orders
-        on orders.member_id = invites.invitee_member_id and orders.is_paid and orders.paid_at >= invites.invited_at
+        on invites.invitee_member_id = orders.member_id and orders.is_paid and invites.invited_at <= orders.paid_at
     group by invites.invitee_member_id, invites.group_id, invites.invited_at
 )
 
@@ -36,11 +36,11 @@ select
     paid_after.first_paid_after_invite_at as invitee_first_paid_after_invite_at,
     paid_after.first_paid_after_invite_at is not null as invitee_bought_after_invite
 from invites
-left join {{ ref('int_group_spans') }} as spans on spans.group_id = invites.group_id
+left join {{ ref('int_group_spans') }} as spans on invites.group_id = spans.group_id
 left join joins
-    on joins.group_id = invites.group_id and joins.userid = invites.invitee_userid and joins.joined_at = invites.invited_at
-left join first_paid on first_paid.member_id = invites.invitee_member_id
+    on invites.group_id = joins.group_id and invites.invitee_userid = joins.userid and invites.invited_at = joins.joined_at
+left join first_paid on invites.invitee_member_id = first_paid.member_id
 left join paid_after
-    on paid_after.invitee_member_id = invites.invitee_member_id
-    and paid_after.group_id = invites.group_id
-    and paid_after.invited_at = invites.invited_at
+    on invites.invitee_member_id = paid_after.invitee_member_id
+    and invites.group_id = paid_after.group_id
+    and invites.invited_at = paid_after.invited_at

@@ -67,7 +67,7 @@ invites as (
         count(distinct invites.invitee_member_id) as members_invited,
         count(distinct case when orders.member_id is not null then invites.invitee_member_id end) as invitees_who_bought
     from {{ ref('int_member_invites') }} as invites
-    left join orders on orders.member_id = invites.invitee_member_id
+    left join orders on invites.invitee_member_id = orders.member_id
     group by invites.inviter_member_id
 ),
 
@@ -103,7 +103,7 @@ select
     wecom.first_add_way,
     coalesce(wecom.staff_owners, []) as staff_owners,
     list_sort(list_distinct(list_concat(coalesce(wecom.wecom_tags, []),
-        list_transform(coalesce(oa_tags.oa_tag_ids, []), lambda t: 'oa_tag:' || t)))) as tags,
+        list_transform(coalesce(oa_tags.oa_tag_ids, []), lambda t: 'oa_tag:' || t)))) as tags,  -- noqa: RF02
     identifiers.identifier_kinds,
     identifiers.identifier_count,
     identifiers.has_unionid,
@@ -126,13 +126,13 @@ select
     coalesce(invites.members_invited, 0) as members_invited,
     coalesce(invites.invitees_who_bought, 0) as invitees_who_bought
 from {{ ref('int_member_first_seen') }} as first_seen
-left join identifiers on identifiers.member_id = first_seen.member_id
-left join first_touch on first_touch.member_id = first_seen.member_id
-left join wecom on wecom.member_id = first_seen.member_id
-left join oa_tags on oa_tags.member_id = first_seen.member_id
-left join {{ ref('fct_member_funnel') }} as funnel on funnel.member_id = first_seen.member_id
-left join latest_layer on latest_layer.member_id = first_seen.member_id
-left join orders on orders.member_id = first_seen.member_id
-left join rfm on rfm.member_id = first_seen.member_id
-left join groups_joined on groups_joined.member_id = first_seen.member_id
-left join invites on invites.member_id = first_seen.member_id
+left join identifiers on first_seen.member_id = identifiers.member_id
+left join first_touch on first_seen.member_id = first_touch.member_id
+left join wecom on first_seen.member_id = wecom.member_id
+left join oa_tags on first_seen.member_id = oa_tags.member_id
+left join {{ ref('fct_member_funnel') }} as funnel on first_seen.member_id = funnel.member_id
+left join latest_layer on first_seen.member_id = latest_layer.member_id
+left join orders on first_seen.member_id = orders.member_id
+left join rfm on first_seen.member_id = rfm.member_id
+left join groups_joined on first_seen.member_id = groups_joined.member_id
+left join invites on first_seen.member_id = invites.member_id

@@ -27,34 +27,34 @@ interest as (
     select first_exposure.member_id, min(events.event_at) as interest_at
     from first_exposure
     inner join events
-        on events.member_id = first_exposure.member_id
+        on first_exposure.member_id = events.member_id
         and events.stage = 'interest'
-        and events.event_at >= first_exposure.exposure_at
-        and events.event_at <= first_exposure.window_ends_at
+        and first_exposure.exposure_at <= events.event_at
+        and first_exposure.window_ends_at >= events.event_at
     group by first_exposure.member_id
 ),
 
 lead_step as (
     select first_exposure.member_id, min(events.event_at) as lead_at
     from first_exposure
-    inner join interest on interest.member_id = first_exposure.member_id
+    inner join interest on first_exposure.member_id = interest.member_id
     inner join events
-        on events.member_id = first_exposure.member_id
+        on first_exposure.member_id = events.member_id
         and events.stage = 'lead'
-        and events.event_at >= interest.interest_at
-        and events.event_at <= first_exposure.window_ends_at
+        and interest.interest_at <= events.event_at
+        and first_exposure.window_ends_at >= events.event_at
     group by first_exposure.member_id
 ),
 
 deal as (
     select first_exposure.member_id, min(events.event_at) as deal_at
     from first_exposure
-    inner join lead_step on lead_step.member_id = first_exposure.member_id
+    inner join lead_step on first_exposure.member_id = lead_step.member_id
     inner join events
-        on events.member_id = first_exposure.member_id
+        on first_exposure.member_id = events.member_id
         and events.stage = 'deal'
-        and events.event_at >= lead_step.lead_at
-        and events.event_at <= first_exposure.window_ends_at
+        and lead_step.lead_at <= events.event_at
+        and first_exposure.window_ends_at >= events.event_at
     group by first_exposure.member_id
 ),
 
@@ -91,7 +91,7 @@ select
     cast(floor({{ dbt.datediff('lead_step.lead_at', 'deal.deal_at', 'millisecond') }} / 1000.0) as bigint) as seconds_to_deal,
     cast(floor({{ dbt.datediff('first_exposure.exposure_at', 'deal.deal_at', 'millisecond') }} / 1000.0) as bigint) as seconds_exposure_to_deal
 from first_exposure
-left join interest on interest.member_id = first_exposure.member_id
-left join lead_step on lead_step.member_id = first_exposure.member_id
-left join deal on deal.member_id = first_exposure.member_id
-left join contact_way on contact_way.member_id = first_exposure.member_id
+left join interest on first_exposure.member_id = interest.member_id
+left join lead_step on first_exposure.member_id = lead_step.member_id
+left join deal on first_exposure.member_id = deal.member_id
+left join contact_way on first_exposure.member_id = contact_way.member_id

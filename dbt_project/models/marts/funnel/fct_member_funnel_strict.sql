@@ -33,7 +33,7 @@ strict_steps as (
             when funnel.deal_at is not null and breaks.deal_broken then 'deal'
         end as broken_at_step
     from funnel
-    inner join breaks on breaks.member_id = funnel.member_id
+    inner join breaks on funnel.member_id = breaks.member_id
 )
 
 select

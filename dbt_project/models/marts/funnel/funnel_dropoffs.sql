@@ -44,4 +44,4 @@ select
     owners.staff_owner
 from funnel
 cross join latest
-left join owners on owners.member_id = funnel.member_id
+left join owners on funnel.member_id = owners.member_id

@@ -18,7 +18,7 @@ with members as (
         funnel.lead_at,
         funnel.deal_at
     from {{ ref('dim_member') }} as dim_member
-    left join {{ ref('fct_member_funnel') }} as funnel on funnel.member_id = dim_member.member_id
+    left join {{ ref('fct_member_funnel') }} as funnel on dim_member.member_id = funnel.member_id
 ),
 
 acquired as (
@@ -42,7 +42,7 @@ costs as (
         campaign_id,
         sum(cost) as cost
     from {{ ref('stg_campaigns__costs') }}
-    group by 1, 2, 3
+    group by 1, 2, 3  -- noqa: AM06
 ),
 
 joined as (
@@ -58,9 +58,9 @@ joined as (
         costs.cost
     from acquired
     full outer join costs
-        on costs.acquisition_month = acquired.acquisition_month
-        and costs.channel = acquired.channel
-        and costs.campaign_id = acquired.campaign_id
+        on acquired.acquisition_month = costs.acquisition_month
+        and acquired.channel = costs.channel
+        and acquired.campaign_id = costs.campaign_id
 )
 
 select

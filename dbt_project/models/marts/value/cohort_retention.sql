@@ -51,7 +51,7 @@ activity as (
 retained as (
     select members.cohort_month, activity.activity_month, count(distinct members.member_id) as retained_members
     from activity
-    inner join members on members.member_id = activity.member_id
+    inner join members on activity.member_id = members.member_id
     group by members.cohort_month, activity.activity_month
 ),
 
@@ -59,7 +59,7 @@ second_orders as (
     -- the month in which each member became a repeat buyer (their second paid order)
     select members.cohort_month, paid_orders.paid_month, count(*) as new_repeat_buyers
     from paid_orders
-    inner join members on members.member_id = paid_orders.member_id
+    inner join members on paid_orders.member_id = members.member_id
     where paid_orders.paid_order_number = 2
     group by members.cohort_month, paid_orders.paid_month
 ),
@@ -67,7 +67,7 @@ second_orders as (
 gmv as (
     select members.cohort_month, paid_orders.paid_month, sum(paid_orders.net_gmv) as net_gmv
     from paid_orders
-    inner join members on members.member_id = paid_orders.member_id
+    inner join members on paid_orders.member_id = members.member_id
     group by members.cohort_month, paid_orders.paid_month
 ),
 
@@ -78,8 +78,8 @@ cumulative as (
         cast(coalesce(sum(second_orders.new_repeat_buyers), 0) as bigint) as repeat_buyers
     from cohort_months
     left join second_orders
-        on second_orders.cohort_month = cohort_months.cohort_month
-        and second_orders.paid_month <= cohort_months.activity_month
+        on cohort_months.cohort_month = second_orders.cohort_month
+        and cohort_months.activity_month >= second_orders.paid_month
     group by cohort_months.cohort_month, cohort_months.months_since
 ),
 
@@ -90,8 +90,8 @@ cumulative_gmv as (
         coalesce(sum(gmv.net_gmv), 0) as cumulative_net_gmv
     from cohort_months
     left join gmv
-        on gmv.cohort_month = cohort_months.cohort_month
-        and gmv.paid_month <= cohort_months.activity_month
+        on cohort_months.cohort_month = gmv.cohort_month
+        and cohort_months.activity_month >= gmv.paid_month
     group by cohort_months.cohort_month, cohort_months.months_since
 )
 
@@ -109,11 +109,11 @@ select
         as cumulative_net_gmv_per_member
 from cohort_months
 left join retained
-    on retained.cohort_month = cohort_months.cohort_month
-    and retained.activity_month = cohort_months.activity_month
+    on cohort_months.cohort_month = retained.cohort_month
+    and cohort_months.activity_month = retained.activity_month
 inner join cumulative
-    on cumulative.cohort_month = cohort_months.cohort_month
-    and cumulative.months_since = cohort_months.months_since
+    on cohort_months.cohort_month = cumulative.cohort_month
+    and cohort_months.months_since = cumulative.months_since
 inner join cumulative_gmv
-    on cumulative_gmv.cohort_month = cohort_months.cohort_month
-    and cumulative_gmv.months_since = cohort_months.months_since
+    on cohort_months.cohort_month = cumulative_gmv.cohort_month
+    and cohort_months.months_since = cumulative_gmv.months_since

@@ -19,9 +19,12 @@ paid_orders as (
 
 models as (
     select 'first_touch' as model
-    union all select 'last_touch'
-    union all select 'linear'
-    union all select 'time_decay'
+    union all
+    select 'last_touch'
+    union all
+    select 'linear'
+    union all
+    select 'time_decay'
 ),
 
 credited as (
@@ -88,19 +91,19 @@ cents as (
     -- to the rows with the largest remainders (ties: earlier touch, then event_id)
     select
         all_credits.*,
-        round(cast(credit as double) * cast(net_gmv * 100 as double), 6) as exact_cents,
-        floor(round(cast(credit as double) * cast(net_gmv * 100 as double), 6)) as floor_cents,
-        cast(round(net_gmv * 100, 0) as bigint) as order_cents
+        round(cast(all_credits.credit as double) * cast(all_credits.net_gmv * 100 as double), 6) as exact_cents,
+        floor(round(cast(all_credits.credit as double) * cast(all_credits.net_gmv * 100 as double), 6)) as floor_cents,
+        cast(round(all_credits.net_gmv * 100, 0) as bigint) as order_cents
     from all_credits
 ),
 
 ranked as (
     select
         cents.*,
-        order_cents - sum(floor_cents) over (partition by order_no, model) as missing_cents,
+        cents.order_cents - sum(cents.floor_cents) over (partition by cents.order_no, cents.model) as missing_cents,
         row_number() over (
-            partition by order_no, model
-            order by exact_cents - floor_cents desc, touch_sequence, event_id) as remainder_rank
+            partition by cents.order_no, cents.model
+            order by cents.exact_cents - cents.floor_cents desc, cents.touch_sequence asc, cents.event_id asc) as remainder_rank
     from cents
 )
 
