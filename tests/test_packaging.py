@@ -4,6 +4,7 @@ seeds (setup.py) and siyu.settings finds them there, away from any source tree."
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -17,10 +18,19 @@ from siyu.simulator import simulate
 REPO = Path(__file__).resolve().parents[1]
 
 
+# what a source checkout holds besides the sources: environments, outputs, caches
+NOT_SOURCES = shutil.ignore_patterns(".git", ".venv", "data", "target", "logs", "build", "dist", "__pycache__",
+                                     "*.egg-info", ".pytest_cache", ".ruff_cache")
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
+    # pip builds in the source folder (setuptools' build/); a copy keeps the other tests' dbt runs,
+    # which write into the checkout meanwhile, out of the build
+    source = tmp_path_factory.mktemp("source") / "repo"
+    shutil.copytree(REPO, source, ignore=NOT_SOURCES)
     out = tmp_path_factory.mktemp("wheel")
-    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(REPO), "-w", str(out)],
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(source), "-w", str(out)],
                             capture_output=True, text=True, cwd=out)
     assert result.returncode == 0, result.stderr[-3000:]
     return next(out.glob("siyu_warehouse-*.whl"))
