@@ -9,4 +9,6 @@ command -v chromium >/dev/null || { { apt-get update -qq && DEBIAN_FRONTEND=noni
 export PATH="$PWD/.venv/bin:$PATH"
 .venv/bin/ruff check siyu dagster_project data_quality tests scripts   # lint (pyproject's [tool.ruff])
 .venv/bin/sqlfluff lint dbt_project/models dbt_project/tests --processes 2 --disable-progress-bar   # SQL style (.sqlfluff)
-exec .venv/bin/python -m pytest -n 2 --dist loadgroup --durations=25 "$@"   # the slowest tests, listed at the end
+# --dist loadfile: a module's tests share one worker, so its module-scoped builds happen once
+# (loadgroup's xdist_group marks are ignored under pytest 9: pytest-xdist 3.8 renames node ids the old way)
+exec .venv/bin/python -m pytest -n 2 --dist loadfile --durations=25 "$@"   # the slowest tests, listed at the end

@@ -1,5 +1,6 @@
-"""Shared test setup: demo salt, dbt on PATH, one simulated warehouse per session, and test
-distribution that keeps each module's expensive build on one xdist worker."""
+"""Shared test setup: demo salt, dbt on PATH, one simulated warehouse per session, and the e2e
+marker. scripts/test.sh distributes by file (`--dist loadfile`): each module's expensive builds
+happen once, on one xdist worker."""
 
 from __future__ import annotations
 
@@ -12,10 +13,6 @@ import pytest
 
 os.environ.setdefault("SIYU_DEMO", "1")
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
-
-# modules sharing the session's simulated warehouse run on the same worker
-SIMULATED_GROUP = {"test_simulated_truth", "test_dashboard"}
-
 
 # End-to-end tests build a warehouse (siyu build, dbt, the Dagster webserver): `-m e2e` runs them,
 # `-m "not e2e"` the fast unit tests (seconds each). A test is end-to-end when its module always
@@ -31,7 +28,6 @@ E2E_TESTS = {"test_bench_end_to_end_at_a_tiny_scale", "test_a_build_on_a_termina
 def pytest_collection_modifyitems(config, items):
     for item in items:
         module = item.module.__name__.rsplit(".", 1)[-1]
-        item.add_marker(pytest.mark.xdist_group("simulated" if module in SIMULATED_GROUP else module))
         if (module in E2E_MODULES or E2E_FIXTURES & set(getattr(item, "fixturenames", ()))
                 or item.originalname in E2E_TESTS):
             item.add_marker(pytest.mark.e2e)
