@@ -39,7 +39,7 @@ def wheel(tmp_path_factory) -> Path:
 def test_the_wheel_holds_the_whole_dbt_project_and_no_build_output(wheel: Path):
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {f"siyu/_project/{p.relative_to(REPO).as_posix()}"
-                for folder in ("dbt_project/models", "dbt_project/macros", "dbt_project/tests", "seeds")
+                for folder in ("dbt_project/models", "dbt_project/macros", "dbt_project/tests", "seeds", "queries")
                 for p in (REPO / folder).rglob("*") if p.is_file() and p.suffix in (".sql", ".yml", ".csv", ".md")}
     expected |= {"siyu/_project/dbt_project/dbt_project.yml", "siyu/_project/dbt_project/profiles.yml",
                  "data_quality/docs_static/jquery-3.7.1/jquery.min.js"}
