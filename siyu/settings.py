@@ -5,7 +5,7 @@ dbt (via SIYU_WORK_DB in its profile) agree.
 * SIYU_WAREHOUSE   — the published DuckDB file readers open (default data/warehouse/siyu.duckdb)
 * SIYU_WORK_DB     — the pipeline's private working copy (default: beside the published file,
                      `<name>.work.duckdb`); runs write here, then publish
-* SIYU_QUALITY_DOCS_DIR — Great Expectations Data Docs (default data/quality_docs)
+* SIYU_QUALITY_DOCS_DIR — Great Expectations Data Docs (default: quality_docs/ beside the published file)
 """
 
 from __future__ import annotations
