@@ -334,7 +334,7 @@ def _run_build(settings: Settings, landing: Landing, full_refresh: bool, rebuild
     _state_path(settings).unlink(missing_ok=True)
     days = changed or [available[-1]]
     widen_partitions(min(available[0], days[0]), max(available[-1], days[-1]))
-    from dagster_project.definitions import build_definitions  # after widen_partitions: partitions read the environment
+    from dagster_project.definitions import build_definitions  # Dagster only when there is work to do
 
     defs = build_definitions(settings, reload_unchanged=full_refresh)
     job = defs.resolve_job_def("siyu_build")

@@ -171,12 +171,11 @@ def test_a_run_launched_from_the_ui_succeeds(webserver):
 def test_the_run_the_landing_sensor_requests_succeeds(webserver, monkeypatch):
     """The sensor, evaluated on the same landing folder, asks for one run over the new days; launched
     (as the daemon would), it succeeds on the working database the UI run left behind."""
-    from dagster import build_sensor_context
-
-    from dagster_project.automation import landing_sensor
+    from dagster_project.automation import landing_run_request
 
     monkeypatch.setenv("SIYU_LANDING_DIR", webserver["env"]["SIYU_LANDING_DIR"])
-    request = landing_sensor(build_sensor_context(cursor=None))
+    request, cursor = landing_run_request(cursor=None)
+    assert landing_run_request(cursor)[0].skip_message  # the same files again: nothing to run
     assert request.tags["dagster/asset_partition_range_start"] == LANDING_START.isoformat()
     assert _launch_and_wait(webserver, dict(request.tags)) == "SUCCESS"
     assert _published_members(webserver) > 0

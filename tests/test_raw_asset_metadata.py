@@ -7,8 +7,10 @@ from pathlib import Path
 
 from dagster import materialize
 
-from dagster_project.assets.raw import raw_assets
+from dagster_project.assets.raw import build_raw_asset
+from dagster_project.partitions import daily_partitions
 from dagster_project.resources import WarehouseResource
+from siyu.settings import Settings
 from tests.landing import write_orders
 
 
@@ -26,7 +28,7 @@ def test_each_partition_carries_its_own_numbers_and_the_run_totals(tmp_path: Pat
     # 2026-06-03 is in the run's range but has no folder: nothing loaded, said so
     warehouse = WarehouseResource(landing_dir=str(landing), work_db=str(tmp_path / "w.work.duckdb"),
                                   published_db=str(tmp_path / "w.duckdb"), quality_docs_dir=str(tmp_path / "qd"))
-    [orders] = [a for a in raw_assets if a.key.path == ["raw", "orders"]]
+    orders = build_raw_asset("orders", daily_partitions(Settings.from_env()))
     result = materialize([orders], resources={"warehouse": warehouse},
                          tags={"dagster/asset_partition_range_start": "2026-06-01",
                                "dagster/asset_partition_range_end": "2026-06-03"})

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 import duckdb
-from dagster import AssetExecutionContext, AssetKey, Config, Failure, MetadataValue, Output
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Config, Failure, MetadataValue, Output
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 from pydantic import Field
 
@@ -74,8 +74,8 @@ class SiyuDbtTranslator(DagsterDbtTranslator):
         return ["team:analytics-engineering"]
 
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-translator = SiyuDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+def dbt_project(project_dir: Path = DBT_PROJECT_DIR) -> DbtProject:
+    return DbtProject(project_dir=project_dir, profiles_dir=project_dir)
 
 
 def _markdown_preview(con: duckdb.DuckDBPyConnection, relation: str, limit: int = 5) -> str:
@@ -148,25 +148,36 @@ class DbtBuildConfig(Config):
                     "dbt project, or when rows were removed from raw outside a landing load.")
 
 
-@dbt_assets(manifest=ensure_manifest(), project=dbt_project, dagster_dbt_translator=translator)
-def dbt_models(context: AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource,
-               warehouse: WarehouseResource) -> Iterator[Any]:
-    # Staging models are incremental (macros/incremental_staging.sql): a run re-derives only the
-    # landing partitions loaded since the last one.
-    invocation = dbt.cli(["build", *(["--full-refresh"] if config.full_refresh else [])], context=context,
-                         raise_on_error=False)
-    events = list(invocation.stream())  # dbt holds the DuckDB file until it exits
-    keep_partial_parse(Path(invocation.target_path))
-    prune_run_targets()
-    metadata = _table_metadata(warehouse.work_db)
-    for event in events:
-        if isinstance(event, Output):
-            key = context.asset_key_for_output(event.output_name)
-            extra = metadata.get(tuple(key.path)) if len(key.path) == 2 else None
-            if extra:
-                event = event.with_metadata({**event.metadata, **extra})
-        yield event
-    if not invocation.is_successful():
-        failed = _failed_nodes(invocation)
-        raise Failure(description="dbt build failed: " + "; ".join(failed[:20]),
-                      metadata={"failed_nodes": MetadataValue.md("\n".join(f"- {f}" for f in failed) or "see logs")})
+def build_dbt_assets(project_dir: Path = DBT_PROJECT_DIR) -> AssetsDefinition:
+    """Every dbt node as an asset or check; parses the project first when its manifest is stale."""
+
+    @dbt_assets(manifest=ensure_manifest(project_dir), project=dbt_project(project_dir),
+                    dagster_dbt_translator=SiyuDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)))
+    def dbt_models(context: AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource,
+                   warehouse: WarehouseResource) -> Iterator[Any]:
+        # Staging models are incremental (macros/incremental_staging.sql): a run re-derives only the
+        # landing partitions loaded since the last one.
+        invocation = dbt.cli(["build", *(["--full-refresh"] if config.full_refresh else [])], context=context,
+                             raise_on_error=False)
+        events = list(invocation.stream())  # dbt holds the DuckDB file until it exits
+        keep_partial_parse(Path(invocation.target_path))
+        prune_run_targets()
+        metadata = _table_metadata(warehouse.work_db)
+        for event in events:
+            if isinstance(event, Output):
+                key = context.asset_key_for_output(event.output_name)
+                extra = metadata.get(tuple(key.path)) if len(key.path) == 2 else None
+                if extra:
+                    event = event.with_metadata({**event.metadata, **extra})
+            yield event
+        if not invocation.is_successful():
+            failed = _failed_nodes(invocation)
+            raise Failure(description="dbt build failed: " + "; ".join(failed[:20]),
+                          metadata={"failed_nodes": MetadataValue.md("\n".join(f"- {f}" for f in failed) or "see logs")})
+
+    return dbt_models
+
+
+def mart_keys(dbt_models: AssetsDefinition) -> list[AssetKey]:
+    """The marts' asset keys: what publishing, the docs site and the dashboard wait for."""
+    return sorted((k for k in dbt_models.keys if k.path[0] == "marts"), key=lambda k: k.to_user_string())

@@ -15,20 +15,15 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, MetadataValue, asset
 
 from siyu.docs_server import served_folders, url_for
 from siyu.fingerprint import built_by_this_project, stamp_with_this_project
 from siyu.settings import DBT_PROJECT_DIR, dbt_executable
 
 from ..resources import WarehouseResource
-from .dbt import dbt_models
 
 SITE_FILES = ("index.html", "manifest.json", "catalog.json", "static_index.html")
-
-
-def _mart_keys() -> list[AssetKey]:
-    return sorted((k for k in dbt_models.keys if k.path[0] == "marts"), key=lambda k: k.to_user_string())
 
 
 FINGERPRINT_FILE = ".dbt-project-fingerprint"
@@ -72,17 +67,6 @@ def generate_docs(work_db: Path, out_dir: Path, project_dir: Path = DBT_PROJECT_
     return written
 
 
-@asset(
-    key=AssetKey(["dbt_docs"]),
-    group_name="docs",
-    deps=[*_mart_keys(), AssetKey(["published_warehouse"])],
-    description="dbt docs site (models, columns, lineage, catalog, exposures) for the published warehouse: "
-                "`dbt docs generate` over the checked working database, copied to `<warehouse dir>/dbt_docs/`. "
-                "Serve that folder (e.g. `python -m http.server -d data/warehouse/dbt_docs`) and open index.html, "
-                "or open static_index.html straight from disk.",
-    kinds={"dbt", "html"},
-    owners=["team:analytics-engineering"],
-)
 def dbt_docs(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     out_dir = Path(warehouse.published_db).parent / "dbt_docs"
     written = current_site(out_dir)
@@ -106,3 +90,18 @@ def dbt_docs(context: AssetExecutionContext, warehouse: WarehouseResource) -> Ma
     if "static_index.html" in written:
         metadata["static_site"] = MetadataValue.path(str(written["static_index.html"]))
     return MaterializeResult(metadata=metadata)
+
+
+def build_dbt_docs(marts: list[AssetKey]) -> AssetsDefinition:
+    """The docs asset, after every mart and the publish step."""
+    return asset(
+        key=AssetKey(["dbt_docs"]),
+        group_name="docs",
+        deps=[*marts, AssetKey(["published_warehouse"])],
+        description="dbt docs site (models, columns, lineage, catalog, exposures) for the published warehouse: "
+                    "`dbt docs generate` over the checked working database, copied to `<warehouse dir>/dbt_docs/`. "
+                    "Serve that folder (e.g. `python -m http.server -d data/warehouse/dbt_docs`) and open index.html, "
+                    "or open static_index.html straight from disk.",
+        kinds={"dbt", "html"},
+        owners=["team:analytics-engineering"],
+    )(dbt_docs)

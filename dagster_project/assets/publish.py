@@ -3,30 +3,13 @@
 
 from pathlib import Path
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, MetadataValue, asset
 
 from siyu.publish import STORAGE_VERSION, publish_report
 
 from ..resources import WarehouseResource
-from .dbt import dbt_models
 
 
-def _mart_keys() -> list[AssetKey]:
-    return sorted((k for k in dbt_models.keys if k.path[0] == "marts"), key=lambda k: k.to_user_string())
-
-
-@asset(
-    key=AssetKey(["published_warehouse"]),
-    group_name="publish",
-    deps=_mart_keys(),
-    description="Writes the file readers and BI tools open (SIYU_WAREHOUSE) from the checked working database: "
-                "marts, reference and raw.quarantine without raw_text (no other raw table, no staging or "
-                "intermediate, no PII), with the dbt descriptions, in DuckDB storage version "
-                f"{STORAGE_VERSION} so that DuckDB 1.1+ readers open it; audited, then renamed into place "
-                "atomically. Runs only when every mart and every blocking check upstream passed.",
-    kinds={"duckdb"},
-    owners=["team:data-engineering"],
-)
 def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     report = publish_report(Path(warehouse.work_db), Path(warehouse.published_db))
     context.log.info(f"published {report.path} ({report.size_bytes / 1e6:.1f} MB, {len(report.rows)} tables, "
@@ -40,3 +23,19 @@ def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseReso
         "publish_seconds": MetadataValue.float(round(report.seconds, 3)),
         "rows": MetadataValue.md("| table | rows |\n|---|---:|\n" + rows),
     })
+
+
+def build_published_warehouse(marts: list[AssetKey]) -> AssetsDefinition:
+    """The publish asset, downstream of every mart."""
+    return asset(
+        key=AssetKey(["published_warehouse"]),
+        group_name="publish",
+        deps=marts,
+        description="Writes the file readers and BI tools open (SIYU_WAREHOUSE) from the checked working database: "
+                    "marts, reference and raw.quarantine without raw_text (no other raw table, no staging or "
+                    "intermediate, no PII), with the dbt descriptions, in DuckDB storage version "
+                    f"{STORAGE_VERSION} so that DuckDB 1.1+ readers open it; audited, then renamed into place "
+                    "atomically. Runs only when every mart and every blocking check upstream passed.",
+        kinds={"duckdb"},
+        owners=["team:data-engineering"],
+    )(published_warehouse)

@@ -13,6 +13,7 @@ from dagster import (
     BackfillPolicy,
     MaterializeResult,
     MetadataValue,
+    PartitionsDefinition,
     asset,
 )
 
@@ -21,7 +22,6 @@ from siyu.landing.discovery import scan
 from siyu.landing.schema import SOURCES
 
 from ..checks.quality import raw_check_spec, run_raw_suite
-from ..partitions import daily_partitions
 from ..resources import WarehouseResource
 
 DESCRIPTIONS = {
@@ -71,12 +71,12 @@ def _add_partition_metadata(context: AssetExecutionContext, loaded: list[loader.
         }, partition_key=day.isoformat())
 
 
-def build_raw_asset(source: str) -> AssetsDefinition:
+def build_raw_asset(source: str, partitions: PartitionsDefinition) -> AssetsDefinition:
     @asset(
         key=AssetKey(["raw", source]),
         group_name="raw",
         description=DESCRIPTIONS[source] + " Records that break the landing contract go to `raw.quarantine` with the reason.",
-        partitions_def=daily_partitions,
+        partitions_def=partitions,
         backfill_policy=BackfillPolicy.single_run(),
         check_specs=[raw_check_spec(source)],
         kinds={"duckdb", "python"},
@@ -121,4 +121,5 @@ def build_raw_asset(source: str) -> AssetsDefinition:
     return raw_source
 
 
-raw_assets = [build_raw_asset(source) for source in SOURCES]
+def build_raw_assets(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
+    return [build_raw_asset(source, partitions) for source in SOURCES]
