@@ -150,6 +150,20 @@ def _write_landing(root: Path) -> None:
         "external_contact": {"external_userid": "wm-k3", "name": "K3", "type": 1, "gender": 1, "unionid": "u-k3"},
         "follow_user": [{"userid": "guide_01", "createtime": ms("2026-04-03 12:00:00") // 1000, "add_way": 1,
                          "state": "qr-k3", "tags": [], "remark_mobiles": []}]}])
+    # the first WeCom add: k4's earliest add came through no contact way (its state is null even
+    # though a later add has one); k5 was added by two staff in the same second (the smaller userid)
+    add = lambda userid, local, add_way, state: {  # noqa: E731
+        "userid": userid, "createtime": ms(local) // 1000, "add_way": add_way, "state": state, "tags": [],
+        "remark_mobiles": []}
+    write_jsonl(root, "wecom_contacts", "2026-04-05", [
+        {"errcode": 0, "errmsg": "ok",
+         "external_contact": {"external_userid": "wm-k4", "name": "K4", "type": 1, "gender": 1},
+         "follow_user": [add("guide_01", "2026-04-05 10:00:00", 1, "qr-k4"),
+                         add("guide_02", "2026-04-05 09:00:00", 2, None)]},
+        {"errcode": 0, "errmsg": "ok",
+         "external_contact": {"external_userid": "wm-k5", "name": "K5", "type": 1, "gender": 2},
+         "follow_user": [add("guide_02", "2026-04-05 09:00:00", 1, "qr-b"),
+                         add("guide_01", "2026-04-05 09:00:00", 1, "qr-a")]}])
     write_costs(root, "2026-04-01", [("2026-04-01", "cmp-cac", "douyin_kol", "600.00")])
     write_costs(root, "2026-04-02", [("2026-04-02", "cmp-cac", "douyin_kol", "300.00")])
     write_costs(root, "2026-05-01", [("2026-05-01", "cmp-cac", "douyin_kol", "100.00")])
@@ -270,6 +284,19 @@ def test_dropoffs_carry_staff_owner_and_no_pii(db):
     assert not cols & {"phone", "name", "remark", "buyer_phone", "external_userid", "unionid"}
     # members who reached a deal are not drop-offs
     assert query(db, "select count(*) from marts.funnel_dropoffs where member_id = ?", [member_of(db, "mrg-1")]) == [(0,)]
+
+
+def test_the_first_wecom_add_is_the_earliest_then_the_smaller_staff_userid(db):
+    """One definition of "the member's first WeCom add" (int_member_wecom_follows) behind
+    dim_member.first_contact_state, fct_member_funnel.contact_state and funnel_dropoffs.staff_owner."""
+    rows = query(db, """select map.identifier, follows.first_staff_userid, follows.first_add_way,
+                               follows.first_contact_state, follows.staff_owners
+                        from intermediate.int_member_wecom_follows as follows
+                        inner join intermediate.int_identity_map as map on follows.member_id = map.member_id
+                        where map.identifier in ('external_userid:wm-k4', 'external_userid:wm-k5')
+                        order by 1""")
+    assert rows == [("external_userid:wm-k4", "guide_02", 2, None, ["guide_01", "guide_02"]),
+                    ("external_userid:wm-k5", "guide_01", 1, "qr-a", ["guide_01", "guide_02"])]
 
 
 # ---------------------------------------------------------------------------------- attribution

@@ -21,19 +21,6 @@ first_touch as (
     qualify row_number() over (partition by member_id order by event_at, event_id) = 1
 ),
 
-wecom as (
-    select
-        map.member_id,
-        list_sort(list_distinct(list(follows.staff_userid))) as staff_owners,
-        arg_min(follows.add_way, follows.added_at) as first_add_way,
-        arg_min(follows.state, follows.added_at) as first_contact_state,
-        list_sort(list_distinct(flatten(list(follows.tag_names)))) as wecom_tags
-    from {{ ref('stg_wecom__contact_follows') }} as follows
-    inner join {{ ref('int_identity_map') }} as map
-        on map.identifier = 'external_userid:' || follows.external_userid
-    group by map.member_id
-),
-
 oa_tags as (
     select records.member_id, list_sort(list_distinct(flatten(list(followers.tag_ids)))) as oa_tag_ids
     from {{ ref('stg_oa__followers') }} as followers
@@ -128,7 +115,7 @@ select
 from {{ ref('int_member_first_seen') }} as first_seen
 left join identifiers on first_seen.member_id = identifiers.member_id
 left join first_touch on first_seen.member_id = first_touch.member_id
-left join wecom on first_seen.member_id = wecom.member_id
+left join {{ ref('int_member_wecom_follows') }} as wecom on first_seen.member_id = wecom.member_id
 left join oa_tags on first_seen.member_id = oa_tags.member_id
 left join {{ ref('fct_member_funnel') }} as funnel on first_seen.member_id = funnel.member_id
 left join latest_layer on first_seen.member_id = latest_layer.member_id

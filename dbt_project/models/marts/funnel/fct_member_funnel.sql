@@ -56,15 +56,6 @@ deal as (
         and lead_step.lead_at <= events.event_at
         and first_exposure.window_ends_at >= events.event_at
     group by first_exposure.member_id
-),
-
-contact_way as (
-    -- the WeCom contact-way code (渠道活码 state) of the member's first add
-    select members.member_id, follows.state as contact_state
-    from {{ ref('stg_wecom__contact_follows') }} as follows
-    inner join {{ ref('int_identity_map') }} as members
-        on members.identifier = 'external_userid:' || follows.external_userid
-    qualify row_number() over (partition by members.member_id order by follows.added_at, follows.staff_userid) = 1
 )
 
 select
@@ -74,7 +65,7 @@ select
     first_exposure.campaign_id,
     first_exposure.touchpoint_id,
     first_exposure.staff_id,
-    contact_way.contact_state,
+    wecom.first_contact_state as contact_state,  -- of the member's first WeCom add
     first_exposure.exposure_event_id,
     first_exposure.exposure_at,
     interest.interest_at,
@@ -94,4 +85,4 @@ from first_exposure
 left join interest on first_exposure.member_id = interest.member_id
 left join lead_step on first_exposure.member_id = lead_step.member_id
 left join deal on first_exposure.member_id = deal.member_id
-left join contact_way on first_exposure.member_id = contact_way.member_id
+left join {{ ref('int_member_wecom_follows') }} as wecom on first_exposure.member_id = wecom.member_id

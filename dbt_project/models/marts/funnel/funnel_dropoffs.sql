@@ -8,14 +8,6 @@ with funnel as (
     where funnel_stage <> 'deal'
 ),
 
-owners as (
-    select map.member_id, follows.staff_userid as staff_owner
-    from {{ ref('stg_wecom__contact_follows') }} as follows
-    inner join {{ ref('int_identity_map') }} as map
-        on map.identifier = 'external_userid:' || follows.external_userid
-    qualify row_number() over (partition by map.member_id order by follows.added_at, follows.staff_userid) = 1
-),
-
 latest as (
     select max(latest_business_date) as latest_business_date from {{ ref('int_calendar') }}
 )
@@ -41,7 +33,7 @@ select
     funnel.channel,
     funnel.campaign_id,
     funnel.touchpoint_id,
-    owners.staff_owner
+    owners.first_staff_userid as staff_owner
 from funnel
 cross join latest
-left join owners on funnel.member_id = owners.member_id
+left join {{ ref('int_member_wecom_follows') }} as owners on funnel.member_id = owners.member_id
