@@ -18,4 +18,4 @@ select
 from marts.channel_performance
 where campaign_id is not null
 group by campaign_id
-order by roi desc nulls last, campaign_id
+order by roi desc nulls last, campaign_id asc

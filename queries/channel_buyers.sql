@@ -15,4 +15,4 @@ select
     cast(sum(net_gmv) / count(*) as decimal(18, 2))            as net_gmv_per_member
 from marts.dim_member
 group by first_channel
-order by net_gmv desc, buyers desc, members desc, first_channel
+order by net_gmv desc, buyers desc, members desc, first_channel asc

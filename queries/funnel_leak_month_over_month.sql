@@ -34,9 +34,11 @@ steps as (
     select cohort_month, 1 as step_order, 'exposure_to_interest' as step,
            exposure_members as from_members, interest_members as to_members from totals
     union all
-    select cohort_month, 2, 'interest_to_lead', interest_members, lead_members from totals
+    select cohort_month, 2 as step_order, 'interest_to_lead' as step,
+           interest_members as from_members, lead_members as to_members from totals
     union all
-    select cohort_month, 3, 'lead_to_deal', lead_members, deal_members from totals
+    select cohort_month, 3 as step_order, 'lead_to_deal' as step,
+           lead_members as from_members, deal_members as to_members from totals
 ),
 
 rates as (
@@ -54,4 +56,4 @@ select
     conversion_rate,
     round(conversion_rate - lag(conversion_rate) over (partition by step order by cohort_month), 4) as rate_change
 from rates
-order by cohort_month desc, step_order
+order by cohort_month desc, step_order asc

@@ -27,10 +27,10 @@ select
 from marts.dim_group as g
 cross join latest
 left join marts.group_daily as day
-    on day.group_id = g.group_id and day.business_date = latest.d
+    on g.group_id = day.group_id and latest.d = day.business_date
 where not g.is_dissolved
   and g.lifecycle_stage in ('dead', 'silent', 'declining')
 order by
     case g.lifecycle_stage when 'dead' then 1 when 'silent' then 2 else 3 end,
     g.members_now desc,
-    g.group_id
+    g.group_id asc

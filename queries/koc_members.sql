@@ -16,4 +16,4 @@ select
     groups_joined
 from marts.dim_member
 where invitees_who_bought > 0
-order by invitees_who_bought desc, members_invited desc, own_net_gmv desc, member_id
+order by invitees_who_bought desc, members_invited desc, own_net_gmv desc, member_id asc

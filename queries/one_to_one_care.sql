@@ -46,6 +46,8 @@ select
     m.member_layer,
     m.order_count,
     m.net_gmv
-from (select * from silent_in_group union all select * from stuck_at_lead) as care
+from (select * from silent_in_group
+union all
+select * from stuck_at_lead) as care
 left join marts.dim_member as m using (member_id)
-order by care.reason, care.is_window_closed nulls first, m.net_gmv desc, care.last_active_date desc, care.member_id, care.group_id
+order by care.reason asc, care.is_window_closed asc nulls first, m.net_gmv desc, care.last_active_date desc, care.member_id asc, care.group_id asc

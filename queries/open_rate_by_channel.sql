@@ -19,4 +19,4 @@ cross join latest
 where r.business_date > latest.d - 30
   and r.business_date <= latest.d
 group by r.channel
-order by open_rate desc nulls last, delivered desc, r.channel
+order by open_rate desc nulls last, delivered desc, r.channel asc

@@ -8,7 +8,7 @@ command -v chromium >/dev/null || { { apt-get update -qq && DEBIAN_FRONTEND=noni
   chromium fonts-wqy-microhei; } >/dev/null 2>&1 || echo "test.sh: could not install chromium; the dashboard browser test will skip" >&2; }
 export PATH="$PWD/.venv/bin:$PATH"
 .venv/bin/ruff check siyu dagster_project data_quality tests scripts   # lint (pyproject's [tool.ruff])
-.venv/bin/sqlfluff lint dbt_project/models dbt_project/tests --processes 2 --disable-progress-bar   # SQL style (.sqlfluff)
+.venv/bin/sqlfluff lint dbt_project/models dbt_project/tests queries --processes 2 --disable-progress-bar   # SQL style (.sqlfluff)
 # --dist loadfile: a module's tests share one worker, so its module-scoped builds happen once
 # (loadgroup's xdist_group marks are ignored under pytest 9: pytest-xdist 3.8 renames node ids the old way)
 exec .venv/bin/python -m pytest -n 2 --dist loadfile --durations=25 "$@"   # the slowest tests, listed at the end
