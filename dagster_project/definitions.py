@@ -9,7 +9,6 @@ salt exists and parses the dbt project when its manifest is stale.
 from __future__ import annotations
 
 from dagster import Definitions, definitions
-from dagster_dbt import DbtCliResource
 
 from siyu.pii import ensure_salt
 from siyu.settings import DBT_PROJECT_DIR, Settings, dbt_executable
@@ -23,7 +22,7 @@ from .automation import build_daily_schedule, build_job, build_landing_sensor
 from .checks.quality import mart_quality_checks
 from .loggers import LOGGERS
 from .partitions import daily_partitions
-from .resources import WarehouseResource
+from .resources import SiyuDbtCliResource, WarehouseResource
 
 
 def build_definitions(settings: Settings | None = None, reload_unchanged: bool = True) -> Definitions:
@@ -44,7 +43,7 @@ def build_definitions(settings: Settings | None = None, reload_unchanged: bool =
         loggers=LOGGERS,
         resources={
             "warehouse": WarehouseResource.from_settings(settings, reload_unchanged=reload_unchanged),
-            "dbt": DbtCliResource(project_dir=dbt_project(DBT_PROJECT_DIR), dbt_executable=dbt_executable()),
+            "dbt": SiyuDbtCliResource(project_dir=dbt_project(DBT_PROJECT_DIR), dbt_executable=dbt_executable()),
         },
     )
 

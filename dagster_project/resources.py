@@ -1,13 +1,18 @@
-"""Dagster resources: the warehouse files and how raw loads treat unchanged partitions."""
+"""Dagster resources: the warehouse files and how raw loads treat unchanged partitions; dbt."""
 
 from __future__ import annotations
 
+import importlib.metadata
+import sys
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
 from dagster import ConfigurableResource
+from dagster_dbt import DbtCliResource
+from packaging import version
 
 from siyu.settings import Settings
 
@@ -38,3 +43,16 @@ class WarehouseResource(ConfigurableResource):
             yield con
         finally:
             con.close()
+
+
+class SiyuDbtCliResource(DbtCliResource):
+    """dagster-dbt's dbt resource, without the `dbt --version` subprocess it starts before every
+    invocation (≈ 4 s: a whole dbt import) only to learn whether dbt-core or the Fusion engine
+    runs: when the executable is the dbt beside this interpreter, its version is the installed
+    dbt-core's."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        if Path(self.dbt_executable).resolve() == (Path(sys.executable).parent / "dbt").resolve():
+            return version.parse(importlib.metadata.version("dbt-core"))
+        return super()._cli_version
