@@ -8,13 +8,11 @@ import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from siyu.landing.rules import ORDER_COLUMNS
+
 SHANGHAI = timezone(timedelta(hours=8))
 
-ORDER_HEADER = [
-    "order_no", "status", "created_at", "paid_at", "updated_at", "buyer_phone", "buyer_openid",
-    "buyer_appid", "buyer_unionid", "platform", "store_id", "guide_userid", "group_id", "campaign_id",
-    "total_amount", "discount_amount", "paid_amount", "refund_amount", "items",
-]
+ORDER_HEADER = list(ORDER_COLUMNS)  # the landing contract's orders header (siyu/landing/rules.py)
 
 
 def ms(local: str) -> int:

@@ -13,7 +13,7 @@ FONT = ('"PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC
 PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#EECA3B", "#9D755D",
            "#FF9DA6", "#BAB0AC", "#2F4B7C", "#A05195", "#3CA0E0", "#7F7F00", "#D45087", "#665191")
 STAGES = (("exposure", "曝光 exposure"), ("interest", "兴趣 interest"), ("lead", "线索 lead"), ("deal", "成交 deal"))
-LAYERS = (  # bottom of the pyramid first
+MEMBER_LAYERS = (  # bottom of the pyramid first
     ("ordinary", "普通 ordinary", "#C9D6E8"), ("active", "活跃 active", "#6FA8DC"),
     ("contributor", "贡献 contributor", "#3D6FB0"), ("core", "核心 core", "#F0A030"),
 )

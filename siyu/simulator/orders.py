@@ -22,9 +22,6 @@ PLATFORMS = np.array(["mini_program", "youzan", "store", "tmall", "jd"], dtype=o
 PLATFORM_SHARE = np.array([0.55, 0.10, 0.15, 0.12, 0.08])
 PREFIX = {"mini_program": "MP", "youzan": "YZ", "store": "ST", "tmall": "TM", "jd": "JD"}
 SHARED_BUYERS = 8  # people whose orders carry each shared phone
-HEADER = ["order_no", "status", "created_at", "paid_at", "updated_at", "buyer_phone", "buyer_openid", "buyer_appid",
-          "buyer_unionid", "platform", "store_id", "guide_userid", "group_id", "campaign_id", "total_amount",
-          "discount_amount", "paid_amount", "refund_amount", "items"]
 
 
 def _intents(rng: np.random.Generator, cal: Calendar, p: pd.DataFrame) -> pd.DataFrame:

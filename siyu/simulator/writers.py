@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from siyu.landing.rules import ORDER_COLUMNS  # the export's header is the landing contract's
+
 from .config import Calendar
-from .orders import HEADER
 
 JSONL_FILE = "part-0000.jsonl"
 
@@ -114,11 +115,11 @@ def order_encodings(rng: np.random.Generator, cal: Calendar, rows: pd.DataFrame)
 
 def write_orders(root: Path, cal: Calendar, rows: pd.DataFrame, encodings: list[str]) -> int:
     """orders/dt=…/orders-YYYYMMDD.csv with the contract header; `cut` rows are truncated."""
-    body = rows[HEADER].to_csv(header=False, index=False, lineterminator="\n")
+    body = rows[list(ORDER_COLUMNS)].to_csv(header=False, index=False, lineterminator="\n")
     lines = pd.Series(body.split("\n")[:-1], dtype=object)
     lines[rows["cut"].to_numpy()] = lines[rows["cut"].to_numpy()].str.slice(0, 60)
     bounds = np.searchsorted(rows.day.to_numpy(), np.arange(cal.days + 1))
-    header = ",".join(HEADER) + "\n"
+    header = ",".join(ORDER_COLUMNS) + "\n"
     for d in range(cal.days):
         chunk = lines.iloc[bounds[d]: bounds[d + 1]]
         text = header + "".join(chunk + "\n")

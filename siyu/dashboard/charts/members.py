@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..data import Context, fetch_rows
-from ..style import LAYERS, PALETTE, apply_layout, as_float, fmt_int
+from ..style import MEMBER_LAYERS, PALETTE, apply_layout, as_float, fmt_int
 from .base import Chart, spec
 
 
@@ -22,9 +22,9 @@ def chart_member_layers(ctx: Context, chart: Chart) -> Chart:
     dates = sorted({r["business_date"] for r in rows})
     value = {(r["business_date"], r["member_layer"]): int(r["members"] or 0) for r in rows}
     fig = make_subplots(rows=1, cols=2, column_widths=[0.66, 0.34], horizontal_spacing=0.2)
-    known = [layer for layer, _, _ in LAYERS]
+    known = [layer for layer, _, _ in MEMBER_LAYERS]
     extra = sorted({r["member_layer"] for r in rows} - set(known))
-    layers = list(LAYERS) + [(x, x, PALETTE[i % len(PALETTE)]) for i, x in enumerate(extra)]
+    layers = list(MEMBER_LAYERS) + [(x, x, PALETTE[i % len(PALETTE)]) for i, x in enumerate(extra)]
     for layer, label, color in layers:
         fig.add_trace(go.Scatter(
             x=dates, y=[value.get((d, layer), 0) for d in dates], name=label, stackgroup="layers", mode="lines",
