@@ -152,7 +152,7 @@ def build_dbt_assets(project_dir: Path = DBT_PROJECT_DIR) -> AssetsDefinition:
     """Every dbt node as an asset or check; parses the project first when its manifest is stale."""
 
     @dbt_assets(manifest=ensure_manifest(project_dir), project=dbt_project(project_dir),
-                    dagster_dbt_translator=SiyuDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)))
+                dagster_dbt_translator=SiyuDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)))
     def dbt_models(context: AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource,
                    warehouse: WarehouseResource) -> Iterator[Any]:
         # Staging models are incremental (macros/incremental_staging.sql): a run re-derives only the
@@ -160,8 +160,8 @@ def build_dbt_assets(project_dir: Path = DBT_PROJECT_DIR) -> AssetsDefinition:
         invocation = dbt.cli(["build", *(["--full-refresh"] if config.full_refresh else [])], context=context,
                              raise_on_error=False)
         events = list(invocation.stream())  # dbt holds the DuckDB file until it exits
-        keep_partial_parse(Path(invocation.target_path))
-        prune_run_targets()
+        keep_partial_parse(Path(invocation.target_path), project_dir)
+        prune_run_targets(project_dir)
         metadata = _table_metadata(warehouse.work_db)
         for event in events:
             if isinstance(event, Output):

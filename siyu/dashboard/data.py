@@ -81,8 +81,6 @@ def load_channel_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return {c: zh for c, zh in con.execute(f"select channel, channel_name_zh from {schema}.{table}").fetchall() if zh}
 
 
-
-
 def operator_query(name: str) -> str:
     """The SQL of an operator query (queries/<name>.sql) without its trailing semicolon, to select
     from as a subquery: the dashboard and `siyu sql` users then answer a question the same way."""

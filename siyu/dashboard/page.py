@@ -52,7 +52,6 @@ def _kpis(ctx: Context) -> list[tuple[str, str, str]]:
     return tiles
 
 
-
 def _card(chart: Chart) -> str:
     classes = "card wide" if chart.wide else "card"
     head = (f'<section class="{classes}" id="chart-{chart.id}" data-chart="{chart.id}" data-rows="{chart.rows}">'

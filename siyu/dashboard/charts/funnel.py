@@ -11,9 +11,9 @@ from .base import Chart, spec
 
 
 @spec("funnel_by_channel", "转化漏斗 · Funnel by channel",
-                  "Left: members reaching each step of the ordered funnel, stacked by first-touch channel, all exposure "
-                  "cohorts. Right: step conversion per channel — where the funnel leaks; a rate over fewer than "
-                  f"{SMALL_SAMPLE_MEMBERS} members shows its n (marts.funnel_daily).", height=500, wide=True)
+      "Left: members reaching each step of the ordered funnel, stacked by first-touch channel, all exposure "
+      "cohorts. Right: step conversion per channel — where the funnel leaks; a rate over fewer than "
+      f"{SMALL_SAMPLE_MEMBERS} members shows its n (marts.funnel_daily).", height=500, wide=True)
 def chart_funnel(ctx: Context, chart: Chart) -> Chart:
     rows = fetch_rows(ctx, """
         select channel, sum(exposure_members) as exposure, sum(interest_members) as interest,
@@ -56,14 +56,14 @@ def chart_funnel(ctx: Context, chart: Chart) -> Chart:
     fig.update_yaxes(autorange="reversed", row=1, col=2)
     fig.update_xaxes(side="top", row=1, col=2)
     apply_layout(fig, chart.height, funnelmode="stack", margin=dict(l=120, r=10, t=40, b=10),
-            legend=dict(orientation="h", y=-0.03, x=0, yanchor="top", font=dict(size=11), traceorder="normal"))
+                 legend=dict(orientation="h", y=-0.03, x=0, yanchor="top", font=dict(size=11), traceorder="normal"))
     chart.figure = fig
     return chart
 
 
 @spec("time_to_convert", "转化时长分布 · Time to convert",
-                  "Share of the members who completed each step, by how long it took; legend: members and median "
-                  "(marts.funnel_time_to_convert, medians from marts.fct_member_funnel).")
+      "Share of the members who completed each step, by how long it took; legend: members and median "
+      "(marts.funnel_time_to_convert, medians from marts.fct_member_funnel).")
 def chart_time_to_convert(ctx: Context, chart: Chart) -> Chart:
     bucket_sums = ", ".join(f"sum({col}) as {col}" for col, _ in BUCKETS)
     rows = fetch_rows(ctx, f"""
@@ -90,15 +90,14 @@ def chart_time_to_convert(ctx: Context, chart: Chart) -> Chart:
         fig.add_trace(go.Bar(name=name, x=[b for _, b in BUCKETS], y=[c / total for c in counts], marker_color=color,
                              customdata=counts, hovertemplate=f"{label}<br>%{{x}}: %{{customdata:,}} 人 (%{{y:.0%}})<extra></extra>"))
     apply_layout(fig, chart.height, barmode="group", bargap=0.25, yaxis=dict(tickformat=".0%", title="占完成人数 share"),
-            legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, font=dict(size=11)), margin=dict(l=60, r=10, t=60, b=40))
+                 legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, font=dict(size=11)), margin=dict(l=60, r=10, t=60, b=40))
     chart.figure = fig
     return chart
 
 
-
 @spec("cac_roi", "投放 ROI · Spend, GMV and CAC by channel",
-                  "Campaign spend vs net GMV to date of the members it acquired, per first-touch channel; labels: CAC "
-                  "(获客成本 = spend ÷ new members) and ROI. Channels without spend are left out (marts.channel_performance).")
+      "Campaign spend vs net GMV to date of the members it acquired, per first-touch channel; labels: CAC "
+      "(获客成本 = spend ÷ new members) and ROI. Channels without spend are left out (marts.channel_performance).")
 def chart_cac_roi(ctx: Context, chart: Chart) -> Chart:
     rows = fetch_rows(ctx, """
         select channel, sum(cost) as cost, sum(new_members) as new_members, sum(net_gmv) as net_gmv, count(*) as n
@@ -124,8 +123,8 @@ def chart_cac_roi(ctx: Context, chart: Chart) -> Chart:
                            xanchor="left", xshift=6, font=dict(size=11, color="#2b3440"))
     chart.height = max(300, 90 + 46 * len(rows))
     apply_layout(fig, chart.height, barmode="group", bargap=0.25, bargroupgap=0.05,
-            xaxis=dict(tickprefix="¥", range=[0, top * 1.55]),
-            legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, traceorder="reversed"),
-            margin=dict(l=150, r=20, t=40, b=40))
+                 xaxis=dict(tickprefix="¥", range=[0, top * 1.55]),
+                 legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, traceorder="reversed"),
+                 margin=dict(l=150, r=20, t=40, b=40))
     chart.figure = fig
     return chart

@@ -32,10 +32,10 @@ def pooled_survival(rows: list[dict]) -> tuple[list[int], dict[int, list[int]], 
 
 
 @spec("group_survival", "社群存活曲线 · Group survival",
-                  "Share of groups still alive (a member message on or after day k) by creation week (faint: fewer "
-                  f"than {SMALL_SAMPLE_GROUPS} groups); bold: the weeks old enough to be observed on every day k shown, "
-                  "pooled — the same groups at every k; dotted: the industry rule of thumb (~90 % dead within 7 days) "
-                  "(marts.group_survival).")
+      "Share of groups still alive (a member message on or after day k) by creation week (faint: fewer "
+      f"than {SMALL_SAMPLE_GROUPS} groups); bold: the weeks old enough to be observed on every day k shown, "
+      "pooled — the same groups at every k; dotted: the industry rule of thumb (~90 % dead within 7 days) "
+      "(marts.group_survival).")
 def chart_group_survival(ctx: Context, chart: Chart) -> Chart:
     rows = fetch_rows(ctx, """select created_week, day_k, groups, alive_groups, alive_share
                          from marts.group_survival order by created_week, day_k""", "group_survival")
@@ -66,16 +66,16 @@ def chart_group_survival(ctx: Context, chart: Chart) -> Chart:
     fig.add_trace(go.Scatter(x=[0, 7, 60], y=[1, 0.1, 0.03], mode="lines", name="行业经验 rule of thumb",
                              line=dict(dash="dot", color="#999", width=1.5), hoverinfo="skip"))
     apply_layout(fig, chart.height, xaxis=dict(title="建群后第 k 天 day k", tickvals=[1, 7, 14, 30, 60], range=[0, 62]),
-            yaxis=dict(title="存活比例 alive share", tickformat=".0%", range=[0, 1.08]),
-            legend=dict(font=dict(size=11)))
+                 yaxis=dict(title="存活比例 alive share", tickformat=".0%", range=[0, 1.08]),
+                 legend=dict(font=dict(size=11)))
     chart.figure = fig
     return chart
 
 
 @spec("group_health", "社群健康 · Groups by lifecycle and effective activity",
-                  "Top: groups per lifecycle stage each day. Bottom: chat volume vs effective activity — members "
-                  "clicking links / mini-program cards posted in groups, and orders from groups (marts.group_daily).",
-                  height=460)
+      "Top: groups per lifecycle stage each day. Bottom: chat volume vs effective activity — members "
+      "clicking links / mini-program cards posted in groups, and orders from groups (marts.group_daily).",
+      height=460)
 def chart_group_health(ctx: Context, chart: Chart) -> Chart:
     rows = fetch_rows(ctx, """
         select business_date, lifecycle_stage, count(*) as groups_n, sum(member_messages) as messages,
@@ -105,7 +105,7 @@ def chart_group_health(ctx: Context, chart: Chart) -> Chart:
                              line=dict(color="#F58518", width=2.5), marker=dict(size=4),
                              hovertemplate="社群订单 %{x}: %{y:,}<extra></extra>"), row=2, col=1)
     apply_layout(fig, chart.height, barmode="stack", bargap=0.15,
-            legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, font=dict(size=11)), margin=dict(l=60, r=20, t=50, b=30))
+                 legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, font=dict(size=11)), margin=dict(l=60, r=20, t=50, b=30))
     fig.update_yaxes(title_text="群数 groups", row=1, col=1)
     fig.update_yaxes(title_text="每日 per day", row=2, col=1)
     chart.figure = fig

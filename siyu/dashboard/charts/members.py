@@ -11,8 +11,8 @@ from .base import Chart, spec
 
 
 @spec("member_layers", "用户分层 · Member layers over time",
-                  "Members per layer each business date, ordinary at the bottom of the pyramid, core on top; "
-                  "right: the pyramid on the latest date (marts.member_layers_daily).")
+      "Members per layer each business date, ordinary at the bottom of the pyramid, core on top; "
+      "right: the pyramid on the latest date (marts.member_layers_daily).")
 def chart_member_layers(ctx: Context, chart: Chart) -> Chart:
     rows = fetch_rows(ctx, "select business_date, member_layer, members from marts.member_layers_daily order by 1",
                  "member_layers_daily")
@@ -38,16 +38,15 @@ def chart_member_layers(ctx: Context, chart: Chart) -> Chart:
         hovertemplate="%{y}: %{x:,} 人<extra></extra>"), row=1, col=2)
     fig.update_xaxes(showticklabels=False, row=1, col=2)
     apply_layout(fig, chart.height, legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
-            margin=dict(l=60, r=20, t=56, b=40), yaxis=dict(title="会员 members"))
+                 margin=dict(l=60, r=20, t=56, b=40), yaxis=dict(title="会员 members"))
     fig.update_annotations(font_size=12)
     chart.figure = fig
     return chart
 
 
-
 @spec("cohort_ltv", "同期群 LTV · Cohort LTV curves",
-                  "Cumulative net GMV per member (yuan) by months since acquisition, one line per acquisition month; "
-                  "hover for retention and repeat-buyer rate (marts.cohort_retention).")
+      "Cumulative net GMV per member (yuan) by months since acquisition, one line per acquisition month; "
+      "hover for retention and repeat-buyer rate (marts.cohort_retention).")
 def chart_cohort_ltv(ctx: Context, chart: Chart) -> Chart:
     rows = fetch_rows(ctx, """select cohort_month, months_since, cohort_members, retention_rate, repeat_buyer_rate,
                                 cumulative_net_gmv_per_member
@@ -68,6 +67,6 @@ def chart_cohort_ltv(ctx: Context, chart: Chart) -> Chart:
                            "留存 %{customdata[0]:.0%} · 复购 %{customdata[1]:.1%}<extra></extra>")))
     max_m = max(int(r["months_since"]) for r in rows)
     apply_layout(fig, chart.height, xaxis=dict(title="获客后月数 months since acquisition", dtick=1, range=[-0.2, max(max_m, 1) + 0.2]),
-            yaxis=dict(title="累计人均净 GMV (¥)", tickprefix="¥", rangemode="tozero"), legend=dict(font=dict(size=11)))
+                 yaxis=dict(title="累计人均净 GMV (¥)", tickprefix="¥", rangemode="tozero"), legend=dict(font=dict(size=11)))
     chart.figure = fig
     return chart

@@ -11,9 +11,9 @@ from .base import Chart, spec
 
 
 @spec("open_rates", "触达打开率 · Push open rate by channel",
-                  "Left: opens ÷ deliveries over the last 30 days. Right: weekly open rate (log scale — moments "
-                  "~85 %, service account ~10 %, subscription ~1 % are orders of magnitude apart) (marts.channel_reach).",
-                  wide=True, height=420)
+      "Left: opens ÷ deliveries over the last 30 days. Right: weekly open rate (log scale — moments "
+      "~85 %, service account ~10 %, subscription ~1 % are orders of magnitude apart) (marts.channel_reach).",
+      wide=True, height=420)
 def chart_open_rates(ctx: Context, chart: Chart) -> Chart:
     if not table_exists(ctx.con, "marts", "channel_reach"):
         raise MissingMart("marts.channel_reach is not in the warehouse")
