@@ -22,7 +22,7 @@ from .automation import build_daily_schedule, build_job, build_landing_sensor
 from .checks.quality import mart_quality_checks
 from .loggers import LOGGERS
 from .partitions import daily_partitions
-from .resources import SiyuDbtCliResource, WarehouseResource
+from .resources import SiyuDbtCliResource, WarehouseResource, dbt_global_flags
 
 
 def build_definitions(settings: Settings | None = None, reload_unchanged: bool = True) -> Definitions:
@@ -43,7 +43,8 @@ def build_definitions(settings: Settings | None = None, reload_unchanged: bool =
         loggers=LOGGERS,
         resources={
             "warehouse": WarehouseResource.from_settings(settings, reload_unchanged=reload_unchanged),
-            "dbt": SiyuDbtCliResource(project_dir=dbt_project(DBT_PROJECT_DIR), dbt_executable=dbt_executable()),
+            "dbt": SiyuDbtCliResource(project_dir=dbt_project(DBT_PROJECT_DIR), dbt_executable=dbt_executable(),
+                                      global_config_flags=dbt_global_flags()),
         },
     )
 

@@ -6,10 +6,13 @@ HMAC built in; a vectorised Arrow UDF keeps it fast (about a million values a se
 
 from __future__ import annotations
 
+import os
+
 import duckdb
 import pyarrow as pa
 from dbt.adapters.duckdb.plugins import BasePlugin
 
+from .dbt_partial_parse import record_profile
 from .pii import hmac_sha256, resolve_salt
 
 
@@ -28,5 +31,11 @@ def register_functions(conn: duckdb.DuckDBPyConnection, salt: str | None = None)
 
 
 class Plugin(BasePlugin):
+    def initialize(self, plugin_config: dict) -> None:
+        # dagster-dbt gives each run its target folder in DBT_TARGET_PATH; the next build of another
+        # warehouse can then reuse this run's parse (siyu.dbt_partial_parse)
+        if self.creds is not None:
+            record_profile(self.creds.connection_info(), os.environ.get("DBT_TARGET_PATH"))
+
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
         register_functions(conn)

@@ -33,14 +33,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from siyu.pii import DEMO_SALT
-from tests.harness import REPO, build_warehouse, query, siyu_env, working_db
+from tests.harness import build_warehouse, query, run_siyu, siyu_env, working_db
 from tests.landing import contact, event, ext_entry, follower, group, msg, recall, staff_entry, write_jsonl, write_orders
 from tests.test_idempotency import assert_same_marts
 
@@ -128,7 +127,7 @@ def write_landing(root: Path, with_p: bool) -> Path:
 def siyu(work_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     env = siyu_env(work_dir) | {"SIYU_WAREHOUSE": str(work_dir / "warehouse.duckdb"),
                                 "SIYU_LANDING_DIR": str(work_dir.parent / "landing-with")}
-    result = subprocess.run([sys.executable, "-m", "siyu.cli", *args], cwd=REPO, env=env, capture_output=True, text=True)
+    result = run_siyu(list(args), env)
     if check and result.returncode != 0:
         raise AssertionError(f"siyu {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
     return result
@@ -247,8 +246,8 @@ def test_a_redelivered_old_day_keeps_the_person_out(built, forgotten, tmp_path):
     day_file = landing / "tracking" / "dt=2026-06-01" / "part-0000.jsonl"
     day_file.write_text(day_file.read_text() + json.dumps(
         event("ev-q9", "link_click", "2026-06-01 13:00", "douyin_kol", "q_d1", {"unionid": "oU_q"})) + "\n")
-    subprocess.run([sys.executable, "-m", "siyu.cli", "build", "--landing", str(landing), "--warehouse",
-                    str(work / "warehouse.duckdb")], cwd=REPO, env=siyu_env(work), check=True, capture_output=True)
+    built = run_siyu(["build", "--landing", str(landing), "--warehouse", str(work / "warehouse.duckdb")], siyu_env(work))
+    assert built.returncode == 0, built.stderr[-3000:]
     db = working_db(work / "warehouse.duckdb")
     assert query(db, "select loaded, suppressed from raw._file_ledger where source = 'tracking' and dt = '2026-06-01'") == [(3, 2)]
     assert query(db, "select count(*) from staging.stg_tracking__events where distinct_id = 'zhou_d1'") == [(0,)]

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -32,7 +30,7 @@ import duckdb
 import pytest
 
 from siyu.simulator import simulate
-from tests.harness import REPO, siyu_env
+from tests.harness import REPO, run_siyu, siyu_env
 
 START = date(2026, 8, 1)
 DAYS = 20
@@ -49,10 +47,8 @@ def run_build(landing: Path, work_dir: Path, *extra: str) -> float:
     """`siyu build` as users run it; returns the seconds it took."""
     work_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-m", "siyu.cli", "build", "--landing", str(landing),
-         "--warehouse", str(work_dir / "warehouse.duckdb"), *extra],
-        cwd=REPO, env=siyu_env(work_dir), capture_output=True, text=True)
+    result = run_siyu(["build", "--landing", str(landing), "--warehouse", str(work_dir / "warehouse.duckdb"), *extra],
+                      siyu_env(work_dir))
     if result.returncode != 0:
         raise AssertionError(f"siyu build {' '.join(extra)} failed ({result.returncode}):\n"
                              f"{result.stdout[-4000:]}\n{result.stderr[-6000:]}")

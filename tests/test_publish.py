@@ -36,7 +36,7 @@ import duckdb
 import pytest
 
 from siyu.simulator import simulate
-from tests.harness import REPO, siyu_env
+from tests.harness import REPO, run_siyu, siyu_env
 
 START = date(2026, 8, 1)
 DAYS = 20
@@ -88,9 +88,13 @@ def read_values(db: Path) -> dict[str, list[str]]:
         con.close()
 
 
+def build_args(landing: Path, work: Path) -> list[str]:
+    return ["build", "--landing", str(landing), "--warehouse", str(work / "warehouse.duckdb")]
+
+
 def build_command(landing: Path, work: Path) -> list[str]:
-    return [sys.executable, "-m", "siyu.cli", "build", "--landing", str(landing),
-            "--warehouse", str(work / "warehouse.duckdb")]
+    """`siyu build` as its own interpreter, for the runs this module kills."""
+    return [sys.executable, "-m", "siyu.cli", *build_args(landing, work)]
 
 
 def session_processes(pgid: int) -> list[tuple[int, str]]:
@@ -500,7 +504,7 @@ def sequence(tmp_path_factory) -> dict:
     # 1. the "old" version
     copy_days(full, landing, lambda d: d < HALF)
     started = time.perf_counter()
-    first = subprocess.run(build_command(landing, work), cwd=REPO, env=env, capture_output=True, text=True)
+    first = run_siyu(build_args(landing, work), env)
     out["timings"]["first build"] = time.perf_counter() - started
     assert first.returncode == 0, first.stderr[-5000:]
     out["old_sha"], out["old_values"] = sha256(published), read_values(published)
@@ -551,7 +555,7 @@ def sequence(tmp_path_factory) -> dict:
         time.sleep(1.0)
         started = time.perf_counter()
         build_started_at = time.time()
-        recovery = subprocess.run(build_command(landing, work), cwd=REPO, env=env, capture_output=True, text=True)
+        recovery = run_siyu(build_args(landing, work), env)
         build_finished_at = time.time()
         out["timings"]["recovery build (with reader)"] = time.perf_counter() - started
         time.sleep(1.0)
@@ -672,8 +676,7 @@ def test_a_second_concurrent_build_is_refused_cleanly(sequence):
     landing = Path(sequence["recovery"].args[sequence["recovery"].args.index("--landing") + 1])
     with open(work / "warehouse.work.duckdb.lock", "a+") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running build holds it
-        result = subprocess.run(build_command(landing, work), cwd=REPO, env=siyu_env(work),
-                                capture_output=True, text=True, timeout=300)
+        result = run_siyu(build_args(landing, work), siyu_env(work), timeout=300)
     assert result.returncode == 3, result.stderr[-3000:]
     assert "another build" in result.stderr and "Traceback" not in result.stderr
     assert sha256(published) == before

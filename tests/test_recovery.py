@@ -55,7 +55,7 @@ def test_ctrl_c_during_dbt_ends_cleanly_and_the_next_build_completes(tmp_path):
     import os
     import signal
 
-    from tests.harness import REPO, siyu_env
+    from tests.harness import REPO, run_siyu, siyu_env
     from tests.test_forget import write_landing
 
     landing = write_landing(tmp_path / "landing", with_p=True)
@@ -76,7 +76,7 @@ def test_ctrl_c_during_dbt_ends_cleanly_and_the_next_build_completes(tmp_path):
     assert "interrupted (Ctrl-C)" in err and "Traceback" not in err and "Stack Trace" not in err, err
     assert len(err.strip().splitlines()) <= 4, err
     assert not (work / "warehouse.duckdb").exists()
-    done = subprocess.run(cmd, cwd=REPO, env=siyu_env(work), capture_output=True, text=True)
+    done = run_siyu(cmd[3:], siyu_env(work))
     assert done.returncode == 0, done.stderr
     assert duckdb.connect(str(work / "warehouse.duckdb"), read_only=True).execute(
         "select count(*) from marts.dim_member").fetchone() == (7,)

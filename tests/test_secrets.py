@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.harness import REPO
+from tests.harness import run_siyu
 from tests.landing import event, write_jsonl, write_orders
 
 PHONE_AS_EXPORTED = "+86 138-0013-8000"
@@ -57,10 +57,7 @@ def siyu_build(landing: Path, work: Path, *args: str, **env_overrides: str) -> s
     env["SIYU_EPHEMERAL_RUNS"] = "1"  # an in-memory Dagster instance: fast, and nothing to leak into
     env.update({"PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
                 **env_overrides})
-    return subprocess.run(
-        [sys.executable, "-m", "siyu.cli", "build", "--landing", str(landing),
-         "--warehouse", str(work / "warehouse.duckdb"), *args],
-        cwd=REPO, env=env, capture_output=True, text=True)
+    return run_siyu(["build", "--landing", str(landing), "--warehouse", str(work / "warehouse.duckdb"), *args], env)
 
 
 def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -15,12 +16,12 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Config, F
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 from pydantic import Field
 
+from siyu.dbt_partial_parse import PARTIAL_PARSE, keep_partial_parse, prepare_partial_parse
 from siyu.settings import DBT_PROJECT_DIR, dbt_executable
 
 from ..resources import WarehouseResource
 
 LAYERS = ("staging", "intermediate", "marts")
-PARTIAL_PARSE = "partial_parse.msgpack"
 KEPT_RUN_TARGETS = 3  # per-run dbt target folders kept for debugging (each holds compiled SQL and run results)
 
 
@@ -107,21 +108,6 @@ def _table_metadata(db_path: str) -> dict[tuple[str, str], dict[str, Any]]:
     return out
 
 
-def keep_partial_parse(run_target: Path, project_dir: Path = DBT_PROJECT_DIR) -> None:
-    """The partial-parse file dbt just wrote matches this warehouse's profile and vars; the one from
-    `dbt parse` may not (another SIYU_WORK_DB: "profile has changed", a full parse of ~15 s). Keep
-    the newest for the next build, replaced atomically (builds may run side by side)."""
-    source = run_target / PARTIAL_PARSE
-    if not source.is_file():
-        return
-    scratch = project_dir / "target" / f".{PARTIAL_PARSE}.{os.getpid()}"
-    try:
-        shutil.copyfile(source, scratch)
-        os.replace(scratch, project_dir / "target" / PARTIAL_PARSE)
-    except OSError:  # an optimisation only: the next build parses in full
-        scratch.unlink(missing_ok=True)
-
-
 def prune_run_targets(project_dir: Path = DBT_PROJECT_DIR, keep: int = KEPT_RUN_TARGETS) -> None:
     """dagster-dbt gives every invocation its own target folder (≈14 MB at the demo scale); a daily
     build would pile up gigabytes a year. Keep the newest few, and any touched in the last hour
@@ -157,10 +143,13 @@ def build_dbt_assets(project_dir: Path = DBT_PROJECT_DIR) -> AssetsDefinition:
                    warehouse: WarehouseResource) -> Iterator[Any]:
         # Staging models are incremental (macros/incremental_staging.sql): a run re-derives only the
         # landing partitions loaded since the last one.
+        run_target = project_dir / "target" / f"dbt_models-{context.run_id[:8]}-{uuid.uuid4().hex[:8]}"
+        if prepare_partial_parse(project_dir / "target", run_target, Path(warehouse.work_db)):
+            context.log.info("dbt reuses the project's last parse (restamped for this warehouse's folder)")
         invocation = dbt.cli(["build", *(["--full-refresh"] if config.full_refresh else [])], context=context,
-                             raise_on_error=False)
+                             target_path=run_target, raise_on_error=False)
         events = list(invocation.stream())  # dbt holds the DuckDB file until it exits
-        keep_partial_parse(Path(invocation.target_path), project_dir)
+        keep_partial_parse(Path(invocation.target_path), project_dir / "target")
         prune_run_targets(project_dir)
         metadata = _table_metadata(warehouse.work_db)
         for event in events:

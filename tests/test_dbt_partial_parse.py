@@ -1,0 +1,103 @@
+"""dbt's partial parse reused by a warehouse in another folder (siyu.dbt_partial_parse)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import msgpack
+import pytest
+
+from siyu.dbt_partial_parse import PARTIAL_PARSE, PROFILE_RECORD, prepare_partial_parse, profile_checksum
+from tests.harness import REPO
+
+PROJECT = REPO / "dbt_project"
+DBT = str(Path(sys.executable).parent / "dbt")
+
+# the connection info dbt's duckdb credentials give, as our plugin records it (siyu.dbt_plugin)
+RECORD_SCRIPT = """
+import json, os, sys
+from argparse import Namespace
+from dbt_common.context import set_invocation_context
+from dbt.flags import set_from_args
+from dbt.config.runtime import load_profile
+set_invocation_context(os.environ.copy())
+set_from_args(Namespace(profiles_dir=sys.argv[1]), None)
+profile = load_profile(sys.argv[1], {}, None, None)
+print(json.dumps([[k, v] for k, v in profile.credentials.connection_info()], default=str))
+"""
+
+
+def _parse(work_db: Path, target: Path) -> str:
+    env = dict(os.environ, SIYU_WORK_DB=str(work_db), DBT_PROFILES_DIR=str(PROJECT))
+    result = subprocess.run([DBT, "parse", "--project-dir", str(PROJECT), "--target-path", str(target)],
+                            cwd=PROJECT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:]
+    return result.stdout
+
+
+def _record(work_db: Path, target: Path) -> None:
+    env = dict(os.environ, SIYU_WORK_DB=str(work_db))
+    result = subprocess.run([sys.executable, "-c", RECORD_SCRIPT, str(PROJECT)], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (target / PROFILE_RECORD).write_text(result.stdout)
+
+
+@pytest.mark.e2e
+def test_dbt_accepts_a_parse_restamped_for_another_folder(tmp_path):
+    first_db = tmp_path / "a" / "warehouse.work.duckdb"
+    saved = tmp_path / "saved"
+    _parse(first_db, saved)
+    _record(first_db, saved)
+    stored = msgpack.unpackb((saved / PARTIAL_PARSE).read_bytes(), raw=False, strict_map_key=False)
+    pairs = [tuple(p) for p in json.loads((saved / PROFILE_RECORD).read_text())]
+    assert stored["state_check"]["profile_hash"]["checksum"] == profile_checksum(pairs), "our recipe is dbt's"
+
+    # without the restamp dbt re-parses in full: the profile holds the path
+    (tmp_path / "plain").mkdir()
+    shutil.copy(saved / PARTIAL_PARSE, tmp_path / "plain" / PARTIAL_PARSE)
+    assert "Unable to do partial parsing because profile has changed" in _parse(tmp_path / "b" / "warehouse.work.duckdb",
+                                                                                 tmp_path / "plain")
+    run_target = tmp_path / "run"
+    assert prepare_partial_parse(saved, run_target, tmp_path / "c" / "warehouse.work.duckdb")
+    out = _parse(tmp_path / "c" / "warehouse.work.duckdb", run_target)
+    assert "Unable to do partial parsing" not in out
+    manifest = json.loads((run_target / "manifest.json").read_text())
+    assert manifest["nodes"]["model.siyu.dim_member"]["relation_name"] == '"warehouse"."marts"."dim_member"'
+
+
+def _saved(folder: Path, work_db: str, recorded_path: str | None = None) -> list[tuple[str, object]]:
+    folder.mkdir(parents=True, exist_ok=True)
+    pairs = [("database", "warehouse"), ("path", work_db), ("schema", "main"), ("settings", {"memory_limit": "6GB"})]
+    data = {"state_check": {"profile_hash": {"name": "sha256", "checksum": profile_checksum(pairs)}}, "nodes": {"x": 1}}
+    (folder / PARTIAL_PARSE).write_bytes(msgpack.packb(data, use_bin_type=True))
+    recorded = [(k, recorded_path if k == "path" and recorded_path else v) for k, v in pairs]
+    (folder / PROFILE_RECORD).write_text(json.dumps([list(p) for p in recorded]))
+    return pairs
+
+
+def test_restamps_only_a_parse_of_the_same_file_name_in_another_folder(tmp_path):
+    saved, run = tmp_path / "saved", tmp_path / "run"
+    pairs = _saved(saved, "/x/one/warehouse.work.duckdb")
+    assert prepare_partial_parse(saved, run, Path("/y/two/warehouse.work.duckdb"))
+    data = msgpack.unpackb((run / PARTIAL_PARSE).read_bytes(), raw=False, strict_map_key=False)
+    moved = [(k, "/y/two/warehouse.work.duckdb" if k == "path" else v) for k, v in pairs]
+    assert data["state_check"]["profile_hash"]["checksum"] == profile_checksum(moved)
+    assert data["nodes"] == {"x": 1}
+
+
+@pytest.mark.parametrize("case", ["same folder", "other file name", "record of another parse", "no record"])
+def test_leaves_dbt_to_decide_otherwise(tmp_path, case):
+    saved, run = tmp_path / "saved", tmp_path / "run"
+    work_db = {"same folder": "/x/one/warehouse.work.duckdb", "other file name": "/y/two/siyu.work.duckdb"}.get(
+        case, "/y/two/warehouse.work.duckdb")
+    _saved(saved, "/x/one/warehouse.work.duckdb",
+           recorded_path="/z/warehouse.work.duckdb" if case == "record of another parse" else None)
+    if case == "no record":
+        (saved / PROFILE_RECORD).unlink()
+    assert not prepare_partial_parse(saved, run, Path(work_db))
+    assert not (run / PARTIAL_PARSE).exists()
