@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import hashlib
 import json
 import os
@@ -77,6 +78,28 @@ def _instance(settings: Settings):
         os.environ["DAGSTER_HOME"] = str(settings.warehouse.parent / "dagster_home")
     ensure_instance_yaml(Path(os.environ["DAGSTER_HOME"]))
     return DagsterInstance.get()
+
+
+@contextlib.contextmanager
+def _quiet_abandoned_generators():
+    """A Ctrl-C that lands inside dagster-dbt's stream of dbt's output leaves its generator to the
+    garbage collector, which prints "Exception ignored in: <generator …> RuntimeError: generator
+    ignored GeneratorExit" with a traceback — noise after the one line the interruption gets.
+    Those go to the dbt log; any other unraisable exception is reported as usual."""
+    default = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        if isinstance(unraisable.exc_value, RuntimeError) and "ignored GeneratorExit" in str(unraisable.exc_value):
+            print(f"(ignored after an interruption: {unraisable.exc_value} in {unraisable.object!r})", flush=True)
+            return
+        default(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        gc.collect()  # abandoned generators are finalised here, under the hook
+        sys.unraisablehook = default
 
 
 def _interrupted(step_failure) -> bool:
@@ -349,7 +372,8 @@ def _run_build(settings: Settings, landing: Landing, full_refresh: bool, rebuild
     if progress.wanted():
         progress.activate()  # a status line on a terminal; CI logs and redirected output stay quiet
     try:
-        with open(log_path, "w") as log, contextlib.redirect_stdout(progress.DbtLogTee(log)):  # dagster-dbt echoes dbt's log
+        with (open(log_path, "w") as log, contextlib.redirect_stdout(progress.DbtLogTee(log)),  # dagster-dbt echoes dbt's log
+              _quiet_abandoned_generators()):
             result = _execute(job, settings, days[0], days[-1], dbt_full_refresh=rebuild_models)
     finally:
         progress.deactivate()
