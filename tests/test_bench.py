@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from dagster_project.assets.dbt import run_target_path
 from dagster_project.instance import ensure_instance_yaml
 from siyu import bench
 from siyu.run_profile import build_profile, read_run_results, stages, write_run_profile
@@ -64,7 +65,7 @@ def _pipeline(target: Path):
 
     @multi_asset(specs=[AssetSpec(["marts", "m"], deps=[AssetKey(["raw", "tracking"])])], name="dbt_models")
     def dbt_models(context):
-        _fake_run_results(target / f"dbt_models-{context.run.run_id[:7]}-abcdef0", "inv-1")
+        _fake_run_results(run_target_path(target, context.run.run_id), "inv-1")  # where the dbt asset puts them
         time.sleep(DBT_S)
         yield MaterializeResult(asset_key=["marts", "m"], metadata={"invocation_id": "inv-1"})
 

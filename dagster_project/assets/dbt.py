@@ -108,6 +108,12 @@ def _table_metadata(db_path: str) -> dict[tuple[str, str], dict[str, Any]]:
     return out
 
 
+def run_target_path(target: Path, run_id: str) -> Path:
+    """A dbt invocation's own target folder, named as dagster-dbt names them: prune_run_targets and
+    the run profile (siyu.run_profile.find_run_results) find a run's folder by this name."""
+    return target / f"dbt_models-{run_id[:7]}-{uuid.uuid4().hex[:7]}"
+
+
 def prune_run_targets(project_dir: Path = DBT_PROJECT_DIR, keep: int = KEPT_RUN_TARGETS) -> None:
     """dagster-dbt gives every invocation its own target folder (≈14 MB at the demo scale); a daily
     build would pile up gigabytes a year. Keep the newest few, and any touched in the last hour
@@ -143,7 +149,7 @@ def build_dbt_assets(project_dir: Path = DBT_PROJECT_DIR) -> AssetsDefinition:
                    warehouse: WarehouseResource) -> Iterator[Any]:
         # Staging models are incremental (macros/incremental_staging.sql): a run re-derives only the
         # landing partitions loaded since the last one.
-        run_target = project_dir / "target" / f"dbt_models-{context.run_id[:8]}-{uuid.uuid4().hex[:8]}"
+        run_target = run_target_path(project_dir / "target", context.run_id)
         if prepare_partial_parse(project_dir / "target", run_target, Path(warehouse.work_db)):
             context.log.info("dbt reuses the project's last parse (restamped for this warehouse's folder)")
         invocation = dbt.cli(["build", *(["--full-refresh"] if config.full_refresh else [])], context=context,
