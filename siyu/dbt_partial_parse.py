@@ -30,7 +30,8 @@ PROFILE_RECORD = "siyu_profile.json"  # beside PARTIAL_PARSE: the connection inf
 
 
 def profile_checksum(connection_info: Iterable[tuple[str, Any]]) -> str:
-    """dbt's profile hash of a connection's (key, value) pairs (dbt-core 1.8–1.11)."""
+    """dbt's profile hash of a connection's (key, value) pairs (dbt-core 1.11; tests/test_dbt_partial_parse.py
+    checks it against the hash dbt stores)."""
     return hashlib.sha256(pprint.pformat(sorted(connection_info)).encode("utf-8")).hexdigest()
 
 
