@@ -34,11 +34,22 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def simulated(tmp_path_factory) -> tuple[Path, Path]:
-    """A simulated landing folder (2,000 members × 60 days, with ground truth) and its published warehouse."""
+def simulated(tmp_path_factory, worker_id) -> tuple[Path, Path]:
+    """A simulated landing folder (2,000 members × 60 days, with ground truth) and its published
+    warehouse, which tests only read. Built once per test session: xdist workers share it through
+    the session's base folder (the first one builds, under a file lock; the others wait for it)."""
+    from filelock import FileLock
+
     from siyu.simulator import simulate
     from tests.harness import build_warehouse
 
-    landing = tmp_path_factory.mktemp("sim")
-    simulate(landing, members=2000, days=60, start=date(2026, 6, 1), seed=7, progress=False)
-    return landing, build_warehouse(landing, tmp_path_factory.mktemp("simbuild"))
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent  # pytest-N/, the parent of every worker's popen-gwK/
+    landing, work = shared / "simulated-landing", shared / "simulated-build"
+    with FileLock(str(shared / "simulated.lock")):
+        if not (work / "ready").exists():
+            simulate(landing, members=2000, days=60, start=date(2026, 6, 1), seed=7, progress=False)
+            build_warehouse(landing, work)
+            (work / "ready").touch()
+    return landing, work / "warehouse.duckdb"
