@@ -50,17 +50,19 @@ def test_dagsters_own_storage_reads_what_it_wrote(dagster_home: Path):
     assert latest is not None and latest.run_id == result.run_id
 
 
-def test_events_are_written_faster_than_with_the_stock_storage(tmp_path: Path):
-    def ms_per_event(storage) -> float:
-        started = time.perf_counter()
-        for i in range(40):
-            storage.store_event(_materialization("run-1", i))
-        return (time.perf_counter() - started) / 40 * 1000
-
-    fast = ms_per_event(FastSqliteEventLogStorage(str(tmp_path / "fast")))
-    stock = ms_per_event(SqliteEventLogStorage(str(tmp_path / "stock")))
-    # measured here: ≈ 5 ms against ≈ 35–50 ms; the margin keeps a loaded CI machine from flaking
-    assert fast < stock / 2, (fast, stock)
+def test_events_are_written_through_one_engine_per_file_in_wal_mode(tmp_path: Path):
+    """What makes the storage fast (a micro-benchmark of 100 events: 4.5–9 ms an event against
+    35–50 ms for the stock one): one engine per database file instead of one per write, WAL and
+    synchronous=NORMAL instead of a full fsync per commit. Checked as settings, not as a timing,
+    which flaked on a machine busy with disk writes."""
+    storage = FastSqliteEventLogStorage(str(tmp_path / "fast"))
+    for i in range(40):
+        storage.store_event(_materialization("run-1", i))
+    assert len(storage.get_logs_for_run("run-1")) == 40
+    assert storage._engine("run-1") is storage._engine("run-1")
+    with storage._connect("run-1") as conn:
+        assert conn.exec_driver_sql("pragma journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("pragma synchronous").scalar() == 1  # NORMAL
 
 
 def test_a_forked_child_opens_its_own_connections(tmp_path: Path):
