@@ -60,7 +60,8 @@ def test_ctrl_c_during_dbt_ends_cleanly_and_the_next_build_completes(tmp_path):
 
     landing = write_landing(tmp_path / "landing", with_p=True)
     work = tmp_path / "w"
-    cmd = [sys.executable, "-m", "siyu.cli", "build", "--landing", str(landing), "--warehouse", str(work / "warehouse.duckdb")]
+    args = ["build", "--landing", str(landing), "--warehouse", str(work / "warehouse.duckdb")]
+    cmd = [sys.executable, "-m", "siyu.cli", *args]  # its own interpreter: this run gets Ctrl-C
     build = subprocess.Popen(cmd, cwd=REPO, env=siyu_env(work), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              # CI runs tests as background jobs, which inherit SIGINT ignored
                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), start_new_session=True)
@@ -76,7 +77,7 @@ def test_ctrl_c_during_dbt_ends_cleanly_and_the_next_build_completes(tmp_path):
     assert "interrupted (Ctrl-C)" in err and "Traceback" not in err and "Stack Trace" not in err, err
     assert len(err.strip().splitlines()) <= 4, err
     assert not (work / "warehouse.duckdb").exists()
-    done = run_siyu(cmd[3:], siyu_env(work))
+    done = run_siyu(args, siyu_env(work))
     assert done.returncode == 0, done.stderr
     assert duckdb.connect(str(work / "warehouse.duckdb"), read_only=True).execute(
         "select count(*) from marts.dim_member").fetchone() == (7,)
