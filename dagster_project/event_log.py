@@ -10,6 +10,12 @@ WAL database checkpoints it; a forked child drops the parent's) and opens SQLite
 (only a power loss can cost the last events of a run), and readers such as the webserver never
 block the writer. The files stay ordinary Dagster event-log databases: the stock class reads them.
 
+A planned check of a partitioned asset becomes one row per partition in the index; the stock storage
+serializes the whole planned event (its partition subset included) once per row and compiles one
+multi-row INSERT. The raw layer's checks cover every landing day, so the first build of 90 days spent
+6–9 s there before its run started. Here the event is serialized once and the rows go through one
+executemany — the same rows.
+
 Selected in `$DAGSTER_HOME/dagster.yaml` (`dagster_project.instance.INSTANCE_YAML`).
 """
 
@@ -21,9 +27,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from dagster import Field, StringSource
+from dagster._core.events.log import EventLogEntry
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sql import create_engine
 from dagster._core.storage.sqlite import create_db_conn_string
+from dagster_shared.serdes import serialize_value
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import SingletonThreadPool
@@ -83,3 +93,19 @@ class FastSqliteEventLogStorage(SqliteEventLogStorage):
                 self._initialized_dbs.add(shard)
             with engine.connect() as conn, conn.begin():
                 yield conn
+
+    def _store_asset_check_evaluation_planned(self, entry: EventLogEntry, event_id: int | None) -> None:
+        # the stock method's rows (dagster 1.13 sql_event_log.py), with the event serialized once
+        planned = entry.get_dagster_event().event_specific_data
+        partition_keys = planned.partitions_subset.get_partition_keys() if planned.partitions_subset else [None]
+        row = {
+            "asset_key": planned.asset_key.to_string(),
+            "check_name": planned.check_name,
+            "run_id": entry.run_id,
+            "execution_status": AssetCheckExecutionRecordStatus.PLANNED.value,
+            "evaluation_event": serialize_value(entry),
+            "evaluation_event_timestamp": self._event_insert_timestamp(entry),
+            "evaluation_event_storage_id": event_id,
+        }
+        with self.index_connection() as conn:
+            conn.execute(AssetCheckExecutionsTable.insert(), [{**row, "partition": key} for key in partition_keys])

@@ -89,3 +89,18 @@ def prepare_partial_parse(project_target: Path, run_target: Path, work_db: Path)
         return True
     except (OSError, ValueError, KeyError, TypeError, msgpack.UnpackException):
         return False
+
+
+def seed_partial_parse(project_target: Path, run_target: Path, work_db: Path) -> bool:
+    """For a dbt command we run ourselves (dagster-dbt copies the file into its runs' targets):
+    give its fresh target folder the project's last parse, as it is when it was made for `work_db`,
+    restamped when it was made for a working database of the same name elsewhere. True if seeded."""
+    saved, record = project_target / PARTIAL_PARSE, project_target / PROFILE_RECORD
+    try:
+        if saved.is_file() and record.is_file() and dict(_load_pairs(record)).get("path") == str(work_db):
+            run_target.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(saved, run_target / PARTIAL_PARSE)
+            return True
+    except (OSError, ValueError, TypeError):
+        return False  # an optimisation only: dbt parses in full
+    return prepare_partial_parse(project_target, run_target, work_db)

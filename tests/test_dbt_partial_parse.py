@@ -12,7 +12,7 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from siyu.dbt_partial_parse import PARTIAL_PARSE, PROFILE_RECORD, prepare_partial_parse, profile_checksum
+from siyu.dbt_partial_parse import PARTIAL_PARSE, PROFILE_RECORD, prepare_partial_parse, profile_checksum, seed_partial_parse
 from tests.harness import REPO
 
 PROJECT = REPO / "dbt_project"
@@ -101,3 +101,16 @@ def test_leaves_dbt_to_decide_otherwise(tmp_path, case):
         (saved / PROFILE_RECORD).unlink()
     assert not prepare_partial_parse(saved, run, Path(work_db))
     assert not (run / PARTIAL_PARSE).exists()
+
+
+def test_a_command_of_our_own_gets_the_parse_of_its_warehouse(tmp_path):
+    """`dbt docs generate` runs in a fresh target folder: seeded with the build's parse, unchanged for the
+    same warehouse, restamped for a same-named one elsewhere, nothing otherwise."""
+    saved = tmp_path / "saved"
+    _saved(saved, "/x/one/warehouse.work.duckdb")
+    assert seed_partial_parse(saved, tmp_path / "same", Path("/x/one/warehouse.work.duckdb"))
+    assert (tmp_path / "same" / PARTIAL_PARSE).read_bytes() == (saved / PARTIAL_PARSE).read_bytes()
+    assert seed_partial_parse(saved, tmp_path / "moved", Path("/y/two/warehouse.work.duckdb"))
+    assert (tmp_path / "moved" / PARTIAL_PARSE).read_bytes() != (saved / PARTIAL_PARSE).read_bytes()
+    assert not seed_partial_parse(saved, tmp_path / "other", Path("/y/two/siyu.work.duckdb"))
+    assert not (tmp_path / "other" / PARTIAL_PARSE).exists()

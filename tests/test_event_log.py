@@ -119,3 +119,34 @@ def test_siyu_build_records_runs_beside_the_warehouse_unless_told_otherwise(tmp_
         assert Path(instance.root_directory) == tmp_path / "wh" / "dagster_home"
         assert isinstance(instance.event_log_storage, FastSqliteEventLogStorage)
     assert os.environ["DAGSTER_HOME"] == str(tmp_path / "wh" / "dagster_home")
+
+
+def _planned_check(run_id: str, days: int):
+    from dagster import DailyPartitionsDefinition
+    from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluationPlanned
+    from dagster._core.events import DagsterEvent, DagsterEventType
+    from dagster._core.events.log import EventLogEntry
+
+    partitions = DailyPartitionsDefinition(start_date="2026-08-01")
+    subset = partitions.subset_with_partition_keys([f"2026-08-{day:02d}" for day in range(1, days + 1)]).to_serializable_subset()
+    event = DagsterEvent(event_type_value=DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED.value, job_name="job",
+                         event_specific_data=AssetCheckEvaluationPlanned(asset_key=AssetKey(["raw", "tracking"]), check_name="ge_suite",
+                                                                         partitions_subset=subset))
+    return EventLogEntry(error_info=None, level=20, user_message="", run_id=run_id, timestamp=time.time(),
+                         dagster_event=event)
+
+
+def test_a_planned_check_of_many_partitions_writes_the_stock_rows(tmp_path: Path):
+    """One row per partition, each holding the serialized planned event, as Dagster's own storage writes
+    (ours serializes the event once instead of once per partition)."""
+    entry = _planned_check("run-1", 31)
+    rows = {}
+    for name, storage in (("stock", SqliteEventLogStorage(str(tmp_path / "stock"))),
+                          ("fast", FastSqliteEventLogStorage(str(tmp_path / "fast")))):
+        storage.store_event(entry)
+        with sqlite3.connect(tmp_path / name / "index.db") as con:
+            rows[name] = con.execute("select asset_key, check_name, partition, run_id, execution_status, "
+                                     "evaluation_event, evaluation_event_timestamp from asset_check_executions "
+                                     "order by partition").fetchall()
+    assert len(rows["fast"]) == 31 and rows["fast"][0][2] == "2026-08-01" and rows["fast"][-1][2] == "2026-08-31"
+    assert rows["fast"] == rows["stock"]
