@@ -137,7 +137,7 @@ class _Batch:
     file_names: list[str] = field(default_factory=list)
     file_days: list[date] = field(default_factory=list)
     stats: list[FileStats] = field(default_factory=list)
-    contents: list[str] = field(default_factory=list)  # whole files decoded in one go (JSONL happy path)
+    contents: list[pa.Array] = field(default_factory=list)  # whole files as Arrow text, one value each (JSONL happy path)
     content_index: list[int] = field(default_factory=list)
     line_tables: list[pa.Table] = field(default_factory=list)  # pre-split records (CSV, fallback JSONL)
     rejected: list[tuple[int, Rejected]] = field(default_factory=list)
@@ -158,9 +158,11 @@ def _add_file(batch: _Batch, index: int, landing_file: LandingFile) -> None:
     if data.startswith(UTF8_BOM):
         data = data[len(UTF8_BOM):]
     try:
-        batch.contents.append(data.decode("utf-8"))
+        # Arrow checks the bytes are UTF-8 and keeps them as they are: no Python string is made
+        # (decoding into one and encoding it back for Arrow was a third of the JSONL load)
+        batch.contents.append(pa.array([data], pa.large_binary()).cast(pa.large_string()))
         batch.content_index.append(index)
-    except UnicodeDecodeError:
+    except pa.ArrowInvalid:
         decoded = decode_jsonl_lines(data)
         batch.line_tables.append(pa.table({
             "file_index": pa.array([index] * len(decoded.lines), pa.int32()),
@@ -310,7 +312,7 @@ def _load_batch(con: duckdb.DuckDBPyConnection, source: str, parts: list[Partiti
         if batch.contents or batch.line_tables:
             if batch.contents:
                 con.register("contents", pa.table({"file_index": pa.array(batch.content_index, pa.int32()),
-                                                   "content": pa.array(batch.contents, pa.large_string())}))
+                                                   "content": pa.concat_arrays(batch.contents)}))
             if batch.line_tables:
                 con.register("lines", pa.concat_tables(batch.line_tables, promote_options="default"))
             con.execute(f"""create or replace temp table records as
@@ -342,11 +344,9 @@ def _load_batch(con: duckdb.DuckDBPyConnection, source: str, parts: list[Partiti
                 con.unregister("contents")
             if batch.line_tables:
                 con.unregister("lines")
-        if batch.rejected:
-            con.executemany(
-                "insert into raw.quarantine values (?, ?, ?, ?, ?, ?::timestamp, ?::date)",
-                [[source, batch.file_names[i], r.line, r.reason, r.raw_text, loaded_at, batch.file_days[i]]
-                 for i, r in batch.rejected])
+        _insert_rows(con, "raw.quarantine", ["source", "file", "line", "reason", "raw_text", "loaded_at", "_dt"],
+                     [[source, batch.file_names[i], r.line, r.reason, r.raw_text, loaded_at, batch.file_days[i]]
+                      for i, r in batch.rejected])
         rejected_per_file: dict[int, int] = {}
         for i, _ in batch.rejected:
             rejected_per_file[i] = rejected_per_file.get(i, 0) + 1
@@ -389,14 +389,26 @@ def _record_ledger(con: duckdb.DuckDBPyConnection, source: str, parts: list[Part
         for f, s in zip(part.files, stats):
             ledger_rows.append([source, part.dt, f.name, f.stat.size, f.stat.mtime_ns, f.stat.ctime_ns, f.stat.inode,
                                 f.sha256, s.encoding, s.rows_in, s.loaded, s.quarantined, s.suppressed, loaded_at])
-    if ledger_rows:
-        con.executemany("insert into raw._file_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::timestamp)",
-                        ledger_rows)
-    con.executemany("insert into raw._load_log (source, dt, fingerprint, files, rows_in, loaded, quarantined, "
-                    "loaded_at, suppressed) values (?, ?, ?, ?, ?, ?, ?, ?::timestamp, ?)",
-                    [[r.source, r.dt, r.fingerprint, len(r.files), r.rows_in, r.loaded, r.quarantined, loaded_at,
-                      r.suppressed] for r in results])
+    # one set-based insert each (DuckDB's executemany runs a statement per row: ≈ 1 s for 90 days)
+    _insert_rows(con, "raw._file_ledger", [
+        "source", "dt", "file", "size", "mtime_ns", "ctime_ns", "inode", "sha256", "encoding", "rows_in", "loaded",
+        "quarantined", "suppressed", "loaded_at"], ledger_rows)
+    _insert_rows(con, "raw._load_log", [
+        "source", "dt", "fingerprint", "files", "rows_in", "loaded", "quarantined", "loaded_at", "suppressed"],
+        [[r.source, r.dt, r.fingerprint, len(r.files), r.rows_in, r.loaded, r.quarantined, loaded_at, r.suppressed]
+         for r in results])
     return results
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[list[object]]) -> None:
+    """Insert Python rows by column name; DuckDB casts each column to the table's type."""
+    if not rows:
+        return
+    con.register("_new_rows", pa.table({name: [row[i] for row in rows] for i, name in enumerate(columns)}))
+    try:
+        con.execute(f"insert into {table} ({', '.join(columns)}) select {', '.join(columns)} from _new_rows")
+    finally:
+        con.unregister("_new_rows")
 
 
 def _batches(parts: list[Partition]) -> list[list[Partition]]:
