@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from siyu.dbt_partial_parse import seed_partial_parse
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -107,13 +109,14 @@ def build_with_dbt_only(landing: Path, work_dir: Path, select: str | None = None
     from siyu.landing.loader import load_landing
 
     work_dir.mkdir(parents=True, exist_ok=True)
-    db = work_dir / "work.duckdb"
+    db = work_dir / "warehouse.work.duckdb"  # the name `siyu build` gives it: dbt's last parse fits (restamped)
     con = duckdb.connect(str(db))
     try:
         load_landing(con, landing)
     finally:
         con.close()
     env = siyu_env(work_dir) | {"SIYU_WORK_DB": str(db), "DBT_PROFILES_DIR": str(REPO / "dbt_project")}
+    seed_partial_parse(REPO / "dbt_project" / "target", work_dir / "target", db)
     cmd = [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(REPO / "dbt_project"), "--target-path", str(work_dir / "target")]
     if select:
         # cautious: a test runs only when all its parents are selected (no test on an unbuilt seed)

@@ -10,6 +10,15 @@ deduplicated as (
     select *
     from source
     qualify row_number() over (partition by event_id order by _dt, _file, _line) = 1
+),
+
+with_fields as (
+    select
+        *,
+        {{ json_fields('identities', ['unionid', 'openid', 'appid', 'external_userid', 'phone']) }} as ids,
+        {{ json_fields('properties', ['channel', 'touchpoint_id', 'campaign_id', 'staff_id', 'group_id',
+                                      'msgid', 'url', 'inviter_id', 'share_from']) }} as props
+    from deduplicated
 )
 
 select
@@ -18,20 +27,20 @@ select
     {{ epoch_ms_to_utc('time') }} as event_at,
     {{ business_date(epoch_ms_to_utc('time')) }} as business_date,
     distinct_id,
-    nullif(trim(identities ->> '$.unionid'), '') as unionid,
-    nullif(trim(identities ->> '$.openid'), '') as openid,
-    nullif(trim(identities ->> '$.appid'), '') as appid,
-    nullif(trim(identities ->> '$.external_userid'), '') as external_userid,
-    {{ hash_phone("identities ->> '$.phone'") }} as phone_hash,
-    properties ->> '$.channel' as channel,
-    nullif(properties ->> '$.touchpoint_id', '') as touchpoint_id,
-    nullif(properties ->> '$.campaign_id', '') as campaign_id,
-    nullif(properties ->> '$.staff_id', '') as staff_id,
-    nullif(properties ->> '$.group_id', '') as group_id,
-    nullif(properties ->> '$.msgid', '') as msgid,
-    nullif(properties ->> '$.url', '') as url,
-    coalesce(nullif(properties ->> '$.inviter_id', ''), nullif(properties ->> '$.share_from', '')) as shared_by,
+    nullif(trim(ids.unionid), '') as unionid,
+    nullif(trim(ids.openid), '') as openid,
+    nullif(trim(ids.appid), '') as appid,
+    nullif(trim(ids.external_userid), '') as external_userid,
+    {{ hash_phone('ids.phone') }} as phone_hash,
+    props.channel,
+    nullif(props.touchpoint_id, '') as touchpoint_id,
+    nullif(props.campaign_id, '') as campaign_id,
+    nullif(props.staff_id, '') as staff_id,
+    nullif(props.group_id, '') as group_id,
+    nullif(props.msgid, '') as msgid,
+    nullif(props.url, '') as url,
+    coalesce(nullif(props.inviter_id, ''), nullif(props.share_from, '')) as shared_by,
     _dt as landed_date,
     -- when the record was loaded: the incremental runs' high-water mark
     _loaded_at as loaded_at
-from deduplicated
+from with_fields

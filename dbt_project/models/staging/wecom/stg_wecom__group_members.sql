@@ -15,18 +15,25 @@ entries as (
         _loaded_at,
         unnest(cast(json_extract(group_chat, '$.member_list[*]') as json[])) as entry
     from snapshots
+),
+
+entry_fields as (
+    select
+        *,
+        {{ json_fields('entry', ['userid', 'type', 'unionid', 'join_time', 'join_scene']) }} as fields
+    from entries
 )
 
 select
     chat_id as group_id,
     _dt as snapshot_date,
-    entry ->> '$.userid' as userid,
-    case (entry ->> '$.type') when '1' then 'staff' else 'external' end as member_type,
-    nullif(trim(entry ->> '$.unionid'), '') as unionid,
-    {{ epoch_s_to_utc("entry ->> '$.join_time'") }} as joined_at,
-    try_cast(entry ->> '$.join_scene' as integer) as join_scene,
+    fields.userid,
+    case fields.type when '1' then 'staff' else 'external' end as member_type,
+    nullif(trim(fields.unionid), '') as unionid,
+    {{ epoch_s_to_utc('fields.join_time') }} as joined_at,
+    try_cast(fields.join_scene as integer) as join_scene,
     nullif(entry ->> '$.invitor.userid', '') as invitor_userid,
-    _dt || '/' || _file || ':' || _line || '#' || (entry ->> '$.userid') as record_id,
+    _dt || '/' || _file || ':' || _line || '#' || fields.userid as record_id,
     -- when the record was loaded: the incremental runs' high-water mark
     _loaded_at as loaded_at
-from entries
+from entry_fields
