@@ -15,9 +15,10 @@ deduplicated as (
 with_fields as (
     select
         *,
-        {{ json_fields('identities', ['unionid', 'openid', 'appid', 'external_userid', 'phone']) }} as ids,
-        {{ json_fields('properties', ['channel', 'touchpoint_id', 'campaign_id', 'staff_id', 'group_id',
-                                      'msgid', 'url', 'inviter_id', 'share_from']) }} as props
+        -- one column per field (unnest of a struct)
+        unnest({{ json_fields('identities', ['unionid', 'openid', 'appid', 'external_userid', 'phone']) }}),
+        unnest({{ json_fields('properties', ['channel', 'touchpoint_id', 'campaign_id', 'staff_id', 'group_id',
+                                             'msgid', 'url', 'inviter_id', 'share_from']) }})
     from deduplicated
 )
 
@@ -27,19 +28,19 @@ select
     {{ epoch_ms_to_utc('time') }} as event_at,
     {{ business_date(epoch_ms_to_utc('time')) }} as business_date,
     distinct_id,
-    nullif(trim(ids.unionid), '') as unionid,
-    nullif(trim(ids.openid), '') as openid,
-    nullif(trim(ids.appid), '') as appid,
-    nullif(trim(ids.external_userid), '') as external_userid,
-    {{ hash_phone('ids.phone') }} as phone_hash,
-    props.channel,
-    nullif(props.touchpoint_id, '') as touchpoint_id,
-    nullif(props.campaign_id, '') as campaign_id,
-    nullif(props.staff_id, '') as staff_id,
-    nullif(props.group_id, '') as group_id,
-    nullif(props.msgid, '') as msgid,
-    nullif(props.url, '') as url,
-    coalesce(nullif(props.inviter_id, ''), nullif(props.share_from, '')) as shared_by,
+    nullif(trim(unionid), '') as unionid,
+    nullif(trim(openid), '') as openid,
+    nullif(trim(appid), '') as appid,
+    nullif(trim(external_userid), '') as external_userid,
+    {{ hash_phone('phone') }} as phone_hash,
+    channel,
+    nullif(touchpoint_id, '') as touchpoint_id,
+    nullif(campaign_id, '') as campaign_id,
+    nullif(staff_id, '') as staff_id,
+    nullif(group_id, '') as group_id,
+    nullif(msgid, '') as msgid,
+    nullif(url, '') as url,
+    coalesce(nullif(inviter_id, ''), nullif(share_from, '')) as shared_by,
     _dt as landed_date,
     -- when the record was loaded: the incremental runs' high-water mark
     _loaded_at as loaded_at

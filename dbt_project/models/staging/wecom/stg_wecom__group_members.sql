@@ -17,23 +17,24 @@ entries as (
     from snapshots
 ),
 
-entry_fields as (
+with_fields as (
     select
         *,
-        {{ json_fields('entry', ['userid', 'type', 'unionid', 'join_time', 'join_scene']) }} as fields
+        -- one column per field (unnest of a struct)
+        unnest({{ json_fields('entry', ['userid', 'type', 'unionid', 'join_time', 'join_scene']) }})
     from entries
 )
 
 select
     chat_id as group_id,
     _dt as snapshot_date,
-    fields.userid,
-    case fields.type when '1' then 'staff' else 'external' end as member_type,
-    nullif(trim(fields.unionid), '') as unionid,
-    {{ epoch_s_to_utc('fields.join_time') }} as joined_at,
-    try_cast(fields.join_scene as integer) as join_scene,
+    userid,
+    case type when '1' then 'staff' else 'external' end as member_type,
+    nullif(trim(unionid), '') as unionid,
+    {{ epoch_s_to_utc('join_time') }} as joined_at,
+    try_cast(join_scene as integer) as join_scene,
     nullif(entry ->> '$.invitor.userid', '') as invitor_userid,
-    _dt || '/' || _file || ':' || _line || '#' || fields.userid as record_id,
+    _dt || '/' || _file || ':' || _line || '#' || userid as record_id,
     -- when the record was loaded: the incremental runs' high-water mark
     _loaded_at as loaded_at
-from entry_fields
+from with_fields
