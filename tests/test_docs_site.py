@@ -1,10 +1,12 @@
-"""The dbt docs site is regenerated only when the dbt project changed (dagster_project/assets/docs.py)."""
+"""The dbt docs site is regenerated only when the dbt project changed, from the build's own compiled
+manifest when that build ran every node (dagster_project/assets/docs.py)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from dagster_project.assets.docs import FINGERPRINT_FILE, current_site
+from dagster_project.assets.docs import FINGERPRINT_FILE, compiled_run_manifest, current_site
 from siyu.fingerprint import dbt_project_fingerprint
 
 
@@ -44,3 +46,20 @@ def test_the_fingerprint_follows_the_dbt_project(tmp_path: Path, monkeypatch):
     first = fp.dbt_project_fingerprint()
     (project / "models" / "a.sql").write_text("select 2")
     assert first != before and fp.dbt_project_fingerprint() != first
+
+
+def _run_target(folder: Path, nodes: dict[str, str], ran: list[str]) -> Path:
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps(
+        {"nodes": {uid: {"unique_id": uid, "resource_type": kind} for uid, kind in nodes.items()}}))
+    (folder / "run_results.json").write_text(json.dumps({"results": [{"unique_id": uid} for uid in ran]}))
+    return folder
+
+
+def test_the_docs_reuse_a_builds_manifest_only_when_it_compiled_every_model_and_test(tmp_path: Path):
+    nodes = {"model.siyu.a": "model", "test.siyu.t": "test", "seed.siyu.s": "seed"}
+    complete = _run_target(tmp_path / "complete", nodes, ["model.siyu.a", "test.siyu.t"])
+    assert compiled_run_manifest(complete) == complete / "manifest.json"  # seeds have no SQL to compile
+    assert compiled_run_manifest(_run_target(tmp_path / "subset", nodes, ["model.siyu.a"])) is None
+    assert compiled_run_manifest(tmp_path / "missing") is None
+    assert compiled_run_manifest(None) is None

@@ -413,6 +413,9 @@ def test_dbt_docs_site_published_beside_the_warehouse(warehouse: Path) -> None:
     for name in ("index.html", "manifest.json", "catalog.json"):
         assert (site / name).is_file(), name
     manifest = json.loads((site / "manifest.json").read_text(encoding="utf-8"))
+    # the compiled SQL the site shows (taken from the build's manifest, or compiled for the docs)
+    compiled = manifest["nodes"]["model.siyu.dim_member"]["compiled_code"]
+    assert '"intermediate"."int_' in compiled and "{{" not in compiled  # refs resolved, no Jinja left
     exposures = {e["name"]: e for e in manifest["exposures"].values()}
     dashboard = exposures["operator_dashboard"]
     assert dashboard["type"] == "dashboard"

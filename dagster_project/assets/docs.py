@@ -20,6 +20,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, 
 from siyu.dbt_partial_parse import seed_partial_parse
 from siyu.docs_server import served_folders, url_for
 from siyu.fingerprint import built_by_this_project, stamp_with_this_project
+from siyu.run_profile import find_run_results
 from siyu.settings import DBT_PROJECT_DIR, dbt_executable
 
 from ..resources import WarehouseResource
@@ -39,17 +40,39 @@ def current_site(out_dir: Path) -> dict[str, Path] | None:
     return written if built_by_this_project(out_dir / FINGERPRINT_FILE) else None
 
 
-def generate_docs(work_db: Path, out_dir: Path, project_dir: Path = DBT_PROJECT_DIR) -> dict[str, Path]:
-    """Run `dbt docs generate` against `work_db` and copy the static site into `out_dir`."""
+def compiled_run_manifest(run_target: Path | None) -> Path | None:
+    """The manifest a dbt build wrote, when that build ran every model and test: it holds the compiled
+    SQL of each, so the docs need not compile the project again (≈ 1/3 of `dbt docs generate`)."""
+    if run_target is None:
+        return None
+    manifest_path, results_path = run_target / "manifest.json", run_target / "run_results.json"
+    try:
+        nodes = json.loads(manifest_path.read_text(encoding="utf-8"))["nodes"].values()
+        ran = {r["unique_id"] for r in json.loads(results_path.read_text(encoding="utf-8"))["results"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    wanted = {n["unique_id"] for n in nodes if n.get("resource_type") in ("model", "test")}
+    return manifest_path if wanted and wanted <= ran else None
+
+
+def generate_docs(work_db: Path, out_dir: Path, project_dir: Path = DBT_PROJECT_DIR,
+                  run_manifest: Path | None = None) -> dict[str, Path]:
+    """Run `dbt docs generate` against `work_db` and copy the static site into `out_dir`; with the
+    manifest of a complete build of this project (`compiled_run_manifest`), without compiling again."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / FINGERPRINT_FILE).unlink(missing_ok=True)  # a half-replaced site is never taken as current
     with tempfile.TemporaryDirectory(prefix="dbt_docs_", dir=out_dir.parent) as tmp:
         target = Path(tmp) / "target"
         # the dbt build just parsed this very project for this warehouse: reuse it (≈ 4 s less at any scale)
         seed_partial_parse(project_dir / "target", target, work_db)
+        compile_flag = []
+        if run_manifest is not None:
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(run_manifest, target / "manifest.json")
+            compile_flag = ["--no-compile"]
         env = dict(os.environ, SIYU_WORK_DB=str(work_db))
         result = subprocess.run(
-            [dbt_executable(), "docs", "generate", "--static", "--project-dir", str(project_dir),
+            [dbt_executable(), "docs", "generate", "--static", *compile_flag, "--project-dir", str(project_dir),
              "--profiles-dir", str(project_dir), "--target-path", str(target)],
             cwd=project_dir, env=env, capture_output=True, text=True)
         if result.returncode != 0:
@@ -74,7 +97,11 @@ def dbt_docs(context: AssetExecutionContext, warehouse: WarehouseResource) -> Ma
     out_dir = Path(warehouse.published_db).parent / "dbt_docs"
     written = current_site(out_dir)
     if written is None:
-        written = generate_docs(Path(warehouse.work_db), out_dir)
+        run_results = find_run_results(context.run_id, target=DBT_PROJECT_DIR / "target")
+        run_manifest = compiled_run_manifest(run_results.parent if run_results else None)
+        context.log.info("dbt docs: " + ("the build's compiled manifest is reused" if run_manifest
+                                         else "the project is compiled for the docs (the build ran a subset)"))
+        written = generate_docs(Path(warehouse.work_db), out_dir, run_manifest=run_manifest)
         stamp_with_this_project(out_dir / FINGERPRINT_FILE)
     else:
         context.log.info("dbt project unchanged since the docs were generated: the site is current")
