@@ -342,6 +342,25 @@ def git_commit() -> str:
     return head + ("-dirty" if dirty else "")
 
 
+def speed_check() -> dict[str, float]:
+    """Seconds for a fixed piece of work, in Python (one core) and in DuckDB (all cores). The same
+    machine kind was measured up to 2× slower from one hour to the next; a bench's check at its start
+    and end says whether its numbers came from a fast or a slow hour (lower is faster)."""
+    import duckdb
+
+    started = time.perf_counter()
+    sum(i * i for i in range(3_000_000))
+    python_s = time.perf_counter() - started
+    con = duckdb.connect()
+    try:
+        started = time.perf_counter()
+        con.execute("select sum(hash(i) % 1000) from range(60000000) t(i)").fetchone()
+        duckdb_s = time.perf_counter() - started
+    finally:
+        con.close()
+    return {"python_s": round(python_s, 3), "duckdb_s": round(duckdb_s, 3)}
+
+
 def machine() -> dict[str, Any]:
     info: dict[str, Any] = {"cores": os.cpu_count(), "platform": platform.platform(),
                             "python": platform.python_version()}
@@ -356,6 +375,7 @@ def machine() -> dict[str, Any]:
         pass
     if hasattr(os, "getloadavg"):
         info["load_average_at_start"] = [round(x, 2) for x in os.getloadavg()]
+    info["speed_check_at_start"] = speed_check()
     try:
         import duckdb
 
@@ -430,6 +450,11 @@ def format_report(report: dict[str, Any]) -> str:
              f"count once per process), sampled every {SAMPLE_EVERY_S} s; a stage's peak is the largest sample while it ran.",
              "dbt models / dbt tests = the dbt step split by summed execution time of models+seeds vs tests.",
              "Great Expectations = the raw suites (run inside the raw steps, timed by their duration_s) + the mart check step."]
+    checks = [(when, m[f"speed_check_at_{when}"]) for when in ("start", "end") if m.get(f"speed_check_at_{when}")]
+    if checks:
+        notes.append("machine speed check (fixed work; lower is faster; compare benches only at similar values): "
+                     + ", ".join(f"at the {when} Python {c['python_s']:.2f} s, DuckDB {c['duckdb_s']:.2f} s"
+                                 for when, c in checks) + ".")
     for phase, title in phases:
         build = builds[phase]
         dbt = ((build.get("profile") or {}).get("dbt") or {}).get("phases") or {}
@@ -500,6 +525,7 @@ def run_bench(scale: str, work_dir: Path, json_out: str | None = None, *, member
             break
     if hasattr(os, "getloadavg"):
         report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    report["machine"]["speed_check_at_end"] = speed_check()
     report["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     out = Path(json_out) if json_out else root / "bench.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -269,6 +269,11 @@ def test_stage_rows_and_report():
     assert skipped.endswith("skipped") and raw[:len(skipped)].endswith("1.0 s")  # under the nothing-new time column
     assert "simulate (cached)" in text and "12.0 MB" in text
     assert "abc1234-dirty" in text
+    assert "speed check" not in text  # reports from before the check stay readable
+    report["machine"] |= {"speed_check_at_start": {"python_s": 0.33, "duckdb_s": 0.64},
+                          "speed_check_at_end": {"python_s": 0.5, "duckdb_s": 1.1}}
+    assert ("at the start Python 0.33 s, DuckDB 0.64 s, at the end Python 0.50 s, DuckDB 1.10 s"
+            in bench.format_report(report))
 
 
 def test_landing_is_simulated_once_and_the_last_day_held_back(tmp_path):
@@ -298,6 +303,7 @@ def test_git_commit_and_machine():
     assert commit.startswith(head)
     info = bench.machine()
     assert info["cores"] >= 1 and info["ram_bytes"] > 0
+    assert info["speed_check_at_start"]["python_s"] > 0 and info["speed_check_at_start"]["duckdb_s"] > 0
 
 
 @pytest.mark.skipif(os.environ.get("SIYU_BENCH_E2E") != "1", reason="minutes long: set SIYU_BENCH_E2E=1")
