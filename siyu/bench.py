@@ -344,8 +344,9 @@ def git_commit() -> str:
 
 def speed_check() -> dict[str, float]:
     """Seconds for a fixed piece of work, in Python (one core) and in DuckDB (all cores). The same
-    machine kind was measured up to 2× slower from one hour to the next; a bench's check at its start
-    and end says whether its numbers came from a fast or a slow hour (lower is faster)."""
+    machine kind was measured up to 2× slower from one hour to the next; a check at a bench's start and
+    end hints at a slow hour (lower is faster). Only a hint: it read fast during a slow M bench, so
+    commits are compared by benching them back to back."""
     import duckdb
 
     started = time.perf_counter()
@@ -452,7 +453,7 @@ def format_report(report: dict[str, Any]) -> str:
              "Great Expectations = the raw suites (run inside the raw steps, timed by their duration_s) + the mart check step."]
     checks = [(when, m[f"speed_check_at_{when}"]) for when in ("start", "end") if m.get(f"speed_check_at_{when}")]
     if checks:
-        notes.append("machine speed check (fixed work; lower is faster; compare benches only at similar values): "
+        notes.append("machine speed check (fixed work; lower is faster; a hint only: compare commits back to back): "
                      + ", ".join(f"at the {when} Python {c['python_s']:.2f} s, DuckDB {c['duckdb_s']:.2f} s"
                                  for when, c in checks) + ".")
     for phase, title in phases:

@@ -100,7 +100,7 @@ def dbt_docs(context: AssetExecutionContext, warehouse: WarehouseResource) -> Ma
         run_results = find_run_results(context.run_id, target=DBT_PROJECT_DIR / "target")
         run_manifest = compiled_run_manifest(run_results.parent if run_results else None)
         context.log.info("dbt docs: " + ("the build's compiled manifest is reused" if run_manifest
-                                         else "the project is compiled for the docs (the build ran a subset)"))
+                                         else "the project is compiled for the docs (no manifest of a build of every node)"))
         written = generate_docs(Path(warehouse.work_db), out_dir, run_manifest=run_manifest)
         stamp_with_this_project(out_dir / FINGERPRINT_FILE)
     else:
