@@ -1,17 +1,27 @@
 """Idempotency and order-independence of `siyu build` (issue 6 §3).
 
-One small simulated landing (400 members × 20 days) whose tracking partition of 08-05 holds
-two files. Four builds:
+One small simulated landing (400 members × 20 days) whose tracking partitions of 08-05 and 08-06
+hold two files each, delivered in two parts; between them three old partitions change, as
+corrected exports do. Four builds:
 
-* `full`: one fresh build of everything — the reference;
-* `incremental`, in a second warehouse: (1) the first ten days, except the day folder 08-03 of
-  every source and the second file of 08-05; (2) the other ten days together with the late
-  pieces — an older day folder and a new file in an old partition, arriving after later days
-  were built; (3) `--full-refresh`, which loads every partition a second time.
+* `full`: one fresh build of the whole final delivery — the reference;
+* `incremental`, in a second warehouse: (1) the first ten days as first delivered: without the day
+  folder 08-03 of every source and the second file of 08-05, and with the tracking partition 08-06
+  and the group snapshots of 08-02 as they were before their correction; (2) the rest of the
+  delivery: the other ten days together with the late pieces — an older day folder and a new file
+  in an old partition, arriving after later days were built — and the corrections — 08-06
+  re-delivered without one of its events and with an earlier copy of an event of 08-09, the group
+  snapshots of 08-02 withdrawn; (3) `--full-refresh`, which loads every partition a second time.
 
 (a) loading the same partitions twice gives identical marts (3 vs 2); (b) first half then the
 rest equals one full build, and (c) so do late partitions and late files (2 vs full);
-(d) `--full-refresh` equals the incremental result and the fresh build (3 vs 2 and full).
+(d) `--full-refresh` equals the incremental result and the fresh build (3 vs 2 and full);
+(f) so do corrected old partitions: the rows they changed are as (1) built them before (2) and
+as the correction says after.
+
+Build (1) is shared with tests/test_publish.py (its "old" warehouse): `first_half_build` runs it
+once per test session (xdist workers share it under a file lock, as conftest's `simulated`), and
+each module goes on in a copy of its folder — a build costs ≈ 1 min whatever the data size.
 
 Marts are compared by a checksum of their sorted rows. Doubles are rounded to 9 decimals
 (summation order may move the last bit); everything else — lists included, in their order — is
@@ -23,6 +33,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -38,6 +49,10 @@ HALF = START + timedelta(days=DAYS // 2)      # first day of the second half
 LATE_DAY = "2026-08-03"                         # a whole day folder (every source) delivered late
 LATE_FILE_DAY = "2026-08-05"                    # an old tracking partition that later gets one more file
 LATE_FILE = "late-0001.jsonl"
+CORRECTED_DAY = "2026-08-06"                    # an old tracking partition (of two files) re-delivered corrected
+SECOND_FILE = "part-0001.jsonl"                 # its second file, which does not change
+MOVED_FROM_DAY = "2026-08-09"                   # a later day one of whose events the correction copies into it
+WITHDRAWN_DAY = str(START + timedelta(days=1))  # a day whose group snapshots are withdrawn
 FLOAT_DIGITS = 9
 
 
@@ -143,17 +158,18 @@ def assert_same_layers(a: Path, b: Path) -> None:
 
 def correct_old_partitions(landing: Path) -> dict[str, str]:
     """Re-deliver old partitions changed, as exports get corrected: in the tracking partition
-    LATE_FILE_DAY one event disappears and a copy of a later day's event appears (so the earlier copy
-    must win from now on); the group snapshots of START + 1 are withdrawn (the partition empties)."""
-    tracking = landing / "tracking" / f"dt={LATE_FILE_DAY}" / "part-0000.jsonl"
+    CORRECTED_DAY one event disappears and a copy of an event of the later day MOVED_FROM_DAY appears
+    (so the earlier copy must win from now on); the group snapshots of WITHDRAWN_DAY are withdrawn
+    (the partition empties)."""
+    tracking = landing / "tracking" / f"dt={CORRECTED_DAY}" / "part-0000.jsonl"
     lines = tracking.read_text(encoding="utf-8").splitlines(keepends=True)
-    last_day = max((landing / "tracking").iterdir())
-    later = sorted(last_day.glob("*.jsonl"))[0].read_text(encoding="utf-8").splitlines(keepends=True)[0]
+    later_day = landing / "tracking" / f"dt={MOVED_FROM_DAY}"
+    later = sorted(later_day.glob("*.jsonl"))[0].read_text(encoding="utf-8").splitlines(keepends=True)[0]
     tracking.write_text("".join(lines[1:]) + later, encoding="utf-8")
-    withdrawn = landing / "wecom_groups" / f"dt={START + timedelta(days=1)}"
+    withdrawn = landing / "wecom_groups" / f"dt={WITHDRAWN_DAY}"
     shutil.rmtree(withdrawn)
     return {"dropped": json.loads(lines[0])["event_id"], "moved": json.loads(later)["event_id"],
-            "moved_from": last_day.name.removeprefix("dt="), "withdrawn": withdrawn.name.removeprefix("dt=")}
+            "moved_from": MOVED_FROM_DAY, "withdrawn": WITHDRAWN_DAY}
 
 
 def copy_landing(full: Path, target: Path, keep) -> Path:
@@ -173,7 +189,97 @@ def is_late(source: str, day: str, name: str) -> bool:
     return day == LATE_DAY or (day == LATE_FILE_DAY and name == LATE_FILE)
 
 
+def landing_files(root: Path) -> set[Path]:
+    """The files of a landing folder the loader reads (relative paths; `_truth` and the like left out)."""
+    return {p.relative_to(root) for p in root.rglob("*")
+            if p.is_file() and not p.relative_to(root).parts[0].startswith("_")}
+
+
+def sync_landing(source: Path, target: Path) -> None:
+    """Make landing folder `target` hold what `source` holds, as a delivery does: new and changed
+    files copied in (modification times kept), files and partition folders `source` no longer has
+    removed, files that did not change left as they are."""
+    wanted = landing_files(source)
+    for relative in sorted(wanted):
+        destination = target / relative
+        if not destination.exists() or destination.read_bytes() != (source / relative).read_bytes():
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source / relative, destination)
+    for path in sorted(target.rglob("*"), reverse=True):  # a folder's entries before the folder
+        relative = path.relative_to(target)
+        if relative.parts[0].startswith("_"):
+            continue
+        if path.is_file() and relative not in wanted:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    assert landing_files(target) == wanted
+
+
+def split_file(folder: Path, second: str, cut_at: float) -> None:
+    """Split a partition's part-0000.jsonl in two files at the fraction `cut_at` of its lines."""
+    lines = (folder / "part-0000.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    assert len(lines) > 20
+    cut = int(len(lines) * cut_at)
+    (folder / "part-0000.jsonl").write_text("".join(lines[:cut]), encoding="utf-8")
+    (folder / second).write_text("".join(lines[cut:]), encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class FirstHalf:
+    """The landing and the build (1) both modules start from (read them; build only in copies)."""
+    landing: Path         # the whole delivery, late pieces and corrections included
+    first_landing: Path   # what had landed when (1) was built
+    work: Path            # the folder of build (1): working database, published file, sidecars, logs
+    changes: dict         # what correct_old_partitions changed
+    seconds: float | None  # how long build (1) took, when this call ran it
+
+
+def first_half_build(tmp_path_factory, worker_id: str) -> FirstHalf:
+    """The landing (400 members × 20 days; the tracking partitions of LATE_FILE_DAY and CORRECTED_DAY
+    split in two files, the second of LATE_FILE_DAY the late file) and build (1) of its first ten
+    days as first delivered, made once per test session: xdist workers share them through the
+    session's base folder (the first caller builds, under a file lock; the others wait for it)."""
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent  # pytest-N/, the parent of every worker's popen-gwK/
+    root = shared / "idempotency-first-half"
+    seconds = None
+    with FileLock(str(shared / "idempotency-first-half.lock")):
+        if not (root / "ready").exists():
+            shutil.rmtree(root, ignore_errors=True)
+            as_delivered, landing = root / "landing_as_first_delivered", root / "landing"
+            simulate(as_delivered, members=400, days=DAYS, start=START, seed=11, progress=False)
+            split_file(as_delivered / "tracking" / f"dt={LATE_FILE_DAY}", LATE_FILE, 2 / 3)
+            split_file(as_delivered / "tracking" / f"dt={CORRECTED_DAY}", SECOND_FILE, 1 / 2)
+            shutil.copytree(as_delivered, landing)
+            (root / "changes.json").write_text(json.dumps(correct_old_partitions(landing)))
+            first = copy_landing(as_delivered, root / "landing_first_half",
+                                 lambda s, day, n: date.fromisoformat(day) < HALF and not is_late(s, day, n))
+            seconds = run_build(first, root / "first_half")
+            (root / "ready").touch()
+    return FirstHalf(root / "landing", root / "landing_first_half", root / "first_half",
+                     json.loads((root / "changes.json").read_text()), seconds)
+
+
+def continue_from(start: FirstHalf, landing: Path, work: Path) -> None:
+    """A landing folder and a warehouse folder of one's own, as build (1) left them: copies (modification
+    times kept) of its landing and of its whole folder — working and published databases, their
+    sidecar files (published state, models-code stamp), logs, docs — but the lock file (the kernel's
+    flock on a file of its own). Nothing there names its own path in a way a later build relies on:
+    the file ledger holds paths relative to the landing folder and each file's stat, which a copy
+    changes (the next build then compares those files by content hash); the published state holds the
+    published file's inode (a build finding nothing new would rebuild rather than stop early)."""
+    shutil.copytree(start.first_landing, landing)
+    shutil.copytree(start.work, work, ignore=shutil.ignore_patterns("*.lock"))
+
+
 # ----------------------------------------------------------------------------------------- fixtures
+
+TIMINGS: dict[str, float] = {}
+
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory) -> Path:
@@ -182,20 +288,18 @@ def base(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def landing(base: Path) -> Path:
-    """400 members × 20 days; one old tracking partition is split in two files, the second 'late'."""
-    out = base / "landing"
-    simulate(out, members=400, days=DAYS, start=START, seed=11, progress=False)
-    folder = out / "tracking" / f"dt={LATE_FILE_DAY}"
-    lines = (folder / "part-0000.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
-    assert len(lines) > 20
-    cut = len(lines) * 2 // 3
-    (folder / "part-0000.jsonl").write_text("".join(lines[:cut]), encoding="utf-8")
-    (folder / LATE_FILE).write_text("".join(lines[cut:]), encoding="utf-8")
-    return out
+def start(tmp_path_factory, worker_id) -> FirstHalf:
+    shared = first_half_build(tmp_path_factory, worker_id)
+    if shared.seconds is not None:
+        TIMINGS["first half (shared with test_publish)"] = shared.seconds
+    return shared
 
 
-TIMINGS: dict[str, float] = {}
+@pytest.fixture(scope="module")
+def landing(start: FirstHalf) -> Path:
+    """The whole delivery: 400 members × 20 days; two old tracking partitions are split in two
+    files, the second of LATE_FILE_DAY 'late'; the corrections applied."""
+    return start.landing
 
 
 @pytest.fixture(scope="module")
@@ -207,31 +311,20 @@ def full(base: Path, landing: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def incremental(base: Path, landing: Path) -> dict[str, Path]:
-    """First half without the late pieces; the rest with them; then --full-refresh, which loads every
-    partition a second time (the "same partitions twice" case)."""
+def incremental(base: Path, start: FirstHalf) -> dict[str, Path]:
+    """(1) the first half as first delivered — built once per session (`first_half_build`), here
+    continued in a copy of its folder; (2) the rest with the late pieces and the corrections, into
+    the same landing folder; (3) --full-refresh, which loads every partition a second time (the
+    "same partitions twice" case)."""
     work, part = base / "incremental", base / "landing_incremental"
-    copy_landing(landing, part, lambda s, day, n: date.fromisoformat(day) < HALF and not is_late(s, day, n))
-    TIMINGS["first half"] = run_build(part, work)
+    continue_from(start, part, work)
     first_half = snapshot(work, "first_half")
-    copy_landing(landing, part, lambda s, day, n: date.fromisoformat(day) >= HALF or is_late(s, day, n))
-    TIMINGS["rest + late pieces"] = run_build(part, work)
+    sync_landing(start.landing, part)
+    TIMINGS["rest + late pieces + corrections"] = run_build(part, work)
     rest = snapshot(work, "rest")
     TIMINGS["--full-refresh"] = run_build(part, work, "--full-refresh")
     refreshed = snapshot(work, "refreshed")
     return {"work": work, "first_half": first_half, "rest": rest, "refreshed": refreshed}
-
-
-@pytest.fixture(scope="module")
-def corrected(base: Path, incremental: dict[str, Path]) -> dict[str, object]:
-    """After (3): old partitions re-delivered with corrections, built incrementally in the same
-    warehouse, and, for reference, fresh in another one."""
-    part = base / "landing_incremental"
-    changes = correct_old_partitions(part)
-    TIMINGS["corrected old partitions"] = run_build(part, incremental["work"])
-    TIMINGS["corrected, fresh"] = run_build(part, base / "corrected_fresh")
-    return {**changes, "incremental": snapshot(incremental["work"], "corrected"),
-            "fresh": snapshot(base / "corrected_fresh", "first")}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -246,6 +339,8 @@ def _report_timings():
 def test_landing_fixture_has_the_late_pieces(landing: Path):
     assert (landing / "tracking" / f"dt={LATE_FILE_DAY}" / LATE_FILE).stat().st_size > 0
     assert sum(1 for _ in landing.glob(f"*/dt={LATE_DAY}/*")) >= 3
+    assert (landing / "tracking" / f"dt={CORRECTED_DAY}" / SECOND_FILE).stat().st_size > 0
+    assert not (landing / "wecom_groups" / f"dt={WITHDRAWN_DAY}").exists()
 
 
 def test_a_loading_the_same_partitions_twice_gives_identical_marts(incremental):
@@ -290,22 +385,31 @@ def test_e_incremental_staging_and_intermediate_equal_a_full_build(full, increme
     assert_same_layers(incremental["rest"], incremental["refreshed"])
 
 
-def test_f_corrected_old_partitions_equal_a_fresh_build(corrected):
-    """A re-delivered old partition that lost an event and gained an earlier copy of a later one,
-    and a withdrawn day of group snapshots: the incremental run equals a fresh build in every layer."""
-    assert_same_layers(corrected["fresh"], corrected["incremental"])
-    assert_same_marts(corrected["fresh"], corrected["incremental"])
-    con = duckdb.connect(str(corrected["incremental"]), read_only=True)
+def corrected_rows(db: Path, changes: dict) -> tuple[int, tuple | None, int]:
+    """(copies of the dropped event, landed date of the moved one, group snapshots of the withdrawn day)."""
+    con = duckdb.connect(str(db), read_only=True)
     try:
         dropped = con.execute("select count(*) from staging.stg_tracking__events where event_id = ?",
-                              [corrected["dropped"]]).fetchone()[0]
+                              [changes["dropped"]]).fetchone()[0]
         moved = con.execute("select landed_date::varchar from staging.stg_tracking__events where event_id = ?",
-                            [corrected["moved"]]).fetchone()
+                            [changes["moved"]]).fetchone()
         snapshots = con.execute("select count(*) from staging.stg_wecom__groups where snapshot_date = ?",
-                                [corrected["withdrawn"]]).fetchone()[0]
+                                [changes["withdrawn"]]).fetchone()[0]
     finally:
         con.close()
-    assert dropped == 0 and moved == (LATE_FILE_DAY,) and snapshots == 0
+    return dropped, moved, snapshots
+
+
+def test_f_corrected_old_partitions_equal_a_fresh_build(full, incremental, start):
+    """A re-delivered old partition that lost an event and gained an earlier copy of a later one,
+    and a withdrawn day of group snapshots, after (1) built them: the incremental run equals a fresh
+    build in every layer."""
+    assert_same_layers(full, incremental["rest"])
+    assert_same_marts(full, incremental["rest"])
+    dropped, moved, snapshots = corrected_rows(incremental["first_half"], start.changes)
+    assert dropped == 1 and moved == (MOVED_FROM_DAY,) and snapshots > 0, "(1) did not build the partitions as first delivered"
+    dropped, moved, snapshots = corrected_rows(incremental["rest"], start.changes)
+    assert dropped == 0 and moved == (CORRECTED_DAY,) and snapshots == 0
 
 
 def test_raw_layer_is_identical_apart_from_load_times(full, incremental):

@@ -10,9 +10,12 @@ a publish; the working database is owner-only, the published file world-readable
 
 Part 2 — one sequence, one landing (400 members × 20 days), three `siyu build` runs:
 
-1. build the first half of the days and publish (version "old");
-2. add the rest of the days, start `siyu build` in its own session, wait until dbt is running,
-   SIGKILL the whole process group; the published file must be byte-identical and open fine;
+1. build the first half of the days and publish (version "old"): tests/test_idempotency.py's
+   build (1) of the same landing, made once per test session (`first_half_build`); this sequence
+   goes on in a copy of its folder;
+2. deliver the rest (the other days, with the late and corrected pieces of that landing), start
+   `siyu build` in its own session, wait until dbt is running, SIGKILL the whole process group;
+   the published file must be byte-identical and open fine;
 3. leave a stale `.publishing` file (as a kill during the write would), run `siyu build` again
    while a reader process loops open → read two marts → close on the published file. The run
    must succeed, the reader must never fail, and every read must show the old or the new values.
@@ -24,23 +27,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from siyu.simulator import simulate
 from tests.harness import REPO, run_siyu, siyu_env
-
-START = date(2026, 8, 1)
-DAYS = 20
-HALF = START + timedelta(days=DAYS // 2)
+from tests.test_idempotency import DAYS, continue_from, first_half_build, sync_landing
 
 READS = {
     "orders": "select count(*), sum(net_gmv)::varchar from marts.fct_orders",
@@ -111,15 +108,6 @@ def session_processes(pgid: int) -> list[tuple[int, str]]:
         except (OSError, ValueError, IndexError):
             continue
     return found
-
-
-def copy_days(full: Path, target: Path, keep) -> None:
-    for path in sorted(full.rglob("*")):
-        parts = path.relative_to(full).parts
-        if path.is_file() and not parts[0].startswith("_") and keep(date.fromisoformat(parts[1].removeprefix("dt="))):
-            destination = target / path.relative_to(full)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, destination)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -492,21 +480,18 @@ def test_a_reader_holding_the_old_file_never_blocks_publishing(work):
 # ---------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def sequence(tmp_path_factory) -> dict:
+def sequence(tmp_path_factory, worker_id) -> dict:
     base = tmp_path_factory.mktemp("publish")
-    full, landing, work = base / "landing_full", base / "landing", base / "work"
-    simulate(full, members=400, days=DAYS, start=START, seed=5, progress=False)
-    work.mkdir()
+    landing, work = base / "landing", base / "work"
     env = siyu_env(work)
     published = work / "warehouse.duckdb"
     out: dict = {"work": work, "published": published, "timings": {}}
 
-    # 1. the "old" version
-    copy_days(full, landing, lambda d: d < HALF)
-    started = time.perf_counter()
-    first = run_siyu(build_args(landing, work), env)
-    out["timings"]["first build"] = time.perf_counter() - started
-    assert first.returncode == 0, first.stderr[-5000:]
+    # 1. the "old" version: the first half built and published (once per session), copied here
+    start = first_half_build(tmp_path_factory, worker_id)
+    if start.seconds is not None:
+        out["timings"]["first build (shared with test_idempotency)"] = start.seconds
+    continue_from(start, landing, work)
     out["old_sha"], out["old_values"] = sha256(published), read_values(published)
     old_tables = duckdb.connect(str(published), read_only=True)
     out["old_marts"] = sorted(t for (t,) in old_tables.execute(
@@ -514,7 +499,7 @@ def sequence(tmp_path_factory) -> dict:
     old_tables.close()
 
     # 2. a run over new data, killed (SIGKILL, whole process group) while dbt is building
-    copy_days(full, landing, lambda d: d >= HALF)
+    sync_landing(start.landing, landing)
     started = time.perf_counter()
     killed = subprocess.Popen(build_command(landing, work), cwd=REPO, env=env, start_new_session=True,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
