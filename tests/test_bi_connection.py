@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -20,7 +21,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
-from tests.harness import REPO, build_warehouse, siyu_env
+from tests.harness import REPO, build_warehouse, run_siyu, siyu_env
 from tests.landing import write_jsonl
 from tests.test_operator_queries import QUERIES, ev, write_landing
 
@@ -136,18 +137,27 @@ def test_readers_never_fail_while_a_run_publishes(setup: dict) -> None:
     held_sql = (QUERIES / "channel_buyers.sql").read_text(encoding="utf-8")
     held_rounds = 0
     started = time.time()
-    build_log = root / "build.log"
-    with open(build_log, "w") as log:
-        build = subprocess.Popen([sys.executable, "-m", "siyu.cli", "build", "--landing", str(landing),
-                                  "--warehouse", str(published)],
-                                 cwd=REPO, env=siyu_env(work), stdout=log, stderr=subprocess.STDOUT, text=True)
+    # `siyu build` in a process of its own (tests.harness.run_siyu), waited for in a thread while this
+    # one keeps querying
+    finished: list[subprocess.CompletedProcess | BaseException] = []
+
+    def run_build() -> None:
+        try:
+            finished.append(run_siyu(["build", "--landing", str(landing), "--warehouse", str(published)], siyu_env(work)))
+        except BaseException as error:  # reported by the assertion below
+            finished.append(error)
+
+    build = threading.Thread(target=run_build, daemon=True)
+    build.start()
     try:
-        while build.poll() is None:
+        while build.is_alive():
             assert held.exec_driver_sql(held_sql).fetchall()  # never blocks, never fails
             held_rounds += 1
             time.sleep(0.5)
         build_seconds = time.time() - started
-        assert build.returncode == 0, f"siyu build failed while readers were open:\n{build_log.read_text()[-6000:]}"
+        [done] = finished
+        assert isinstance(done, subprocess.CompletedProcess), f"siyu build did not run: {done!r}"
+        assert done.returncode == 0, f"siyu build failed while readers were open:\n{done.stdout[-6000:]}\n{done.stderr[-6000:]}"
         # the held connection keeps its consistent (old) snapshot of the warehouse
         assert held.exec_driver_sql("select max(business_date) from marts.member_layers_daily").scalar() == OLD_D
     finally:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from datetime import date, timedelta
@@ -51,7 +53,10 @@ def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
 def webserver(tmp_path_factory):
     work = tmp_path_factory.mktemp("ui")
     simulate(work / "landing", members=60, days=LANDING_DAYS, start=LANDING_START, seed=5, progress=False)
-    env = siyu_env(work, dagster_home=True) | {"SIYU_WAREHOUSE": str(work / "w.duckdb"), "SIYU_LANDING_DIR": str(work / "landing")}
+    # `dagster dev`'s temporary files (its code servers' sockets, a workspace file), removed after it is killed
+    scratch = tempfile.mkdtemp(prefix="dagster-dev-")  # a short path: a unix socket's is limited
+    env = siyu_env(work, dagster_home=True) | {"SIYU_WAREHOUSE": str(work / "w.duckdb"), "SIYU_LANDING_DIR": str(work / "landing"),
+                                                 "TMPDIR": scratch}
     ensure_instance_yaml(Path(env["DAGSTER_HOME"]))  # as siyu build writes it: the fast event log under dagster dev
     port = _free_port()
     # a new session: the webserver and its code server die together with the process group
@@ -71,15 +76,15 @@ def webserver(tmp_path_factory):
                     break
             except Exception:
                 pass
-            time.sleep(1)
+            time.sleep(0.5)
         else:
             pytest.fail("dagster-webserver did not serve the code location within 120 s")
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        # every process `dagster dev` starts (webserver, daemon, code servers, run workers) is in this
+        # process group; its graceful shutdown takes ~10 s and there is nothing to keep: kill the group
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=20)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def test_code_location_loads(webserver):
@@ -140,7 +145,7 @@ def _launch_and_wait(server: dict, tags: dict[str, str], timeout_s: float = 420)
         status = _graphql(server["port"], RUN_STATUS, {"runId": run_id})["runOrError"]["status"]
         if status in ("SUCCESS", "FAILURE", "CANCELED"):
             return status
-        time.sleep(2)
+        time.sleep(0.5)
     pytest.fail(f"run {run_id} did not finish within {timeout_s:.0f} s (last status {status})")
 
 
