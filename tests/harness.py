@@ -6,6 +6,7 @@ import multiprocessing
 import multiprocessing.context
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -125,6 +126,18 @@ def build_with_dbt_only(landing: Path, work_dir: Path, select: str | None = None
     if result.returncode != 0:
         raise AssertionError(f"dbt build failed:\n{result.stdout[-8000:]}")
     return db
+
+
+def copy_build(source: Path, target: Path) -> Path:
+    """A copy of a whole build folder as `siyu build` left it (working and published databases, their
+    sidecar files, logs, docs) for a test that goes on from that state; returns the target folder.
+    Left out: lock files (the kernel's flock on a file of its own) and a Dagster home (run history of
+    the source). Nothing kept names its own path in a way a later build relies on: the file ledger
+    holds paths relative to the landing folder and each file's stat, which a copy changes (the next
+    build compares those files by content hash); the published state holds the published file's
+    inode (a build finding nothing new rebuilds rather than stopping early)."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("dagster_home", "*.lock"))
+    return target
 
 
 INTERNAL_LAYERS = re.compile(r"\b(raw\.(?!quarantine\b)|staging\.|intermediate\.)")

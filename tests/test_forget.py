@@ -39,7 +39,7 @@ import duckdb
 import pytest
 
 from siyu.pii import DEMO_SALT
-from tests.harness import build_warehouse, query, run_siyu, siyu_env, working_db
+from tests.harness import build_warehouse, copy_build, query, run_siyu, siyu_env, working_db
 from tests.landing import contact, event, ext_entry, follower, group, msg, recall, staff_entry, write_jsonl, write_orders
 from tests.test_idempotency import assert_same_marts
 
@@ -133,11 +133,6 @@ def siyu(work_dir: Path, *args: str, check: bool = True) -> subprocess.Completed
     return result
 
 
-def copy_warehouse(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("dagster_home", "*.lock"))
-    return target / "warehouse.duckdb"
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("forget")
@@ -151,7 +146,7 @@ def built(tmp_path_factory):
 def forgotten(built):
     """A copy of the with-P warehouse, after `siyu forget --phone` (spelled as on the order)."""
     work = built["root"] / "forgotten"
-    copy_warehouse(built["with"].parent, work)
+    copy_build(built["with"].parent, work)
     result = siyu(work, "forget", "--phone", "+86 137-0000-1111")
     return {"warehouse": work / "warehouse.duckdb", "output": result.stdout + result.stderr, "work": work}
 
@@ -224,7 +219,7 @@ def test_the_ledger_counts_the_removed_records_as_suppressed(forgotten):
 def refreshed(built, forgotten):
     """After the forget, a `--full-refresh` reloads every landing file — P is still in them."""
     work = built["root"] / "refreshed"
-    copy_warehouse(forgotten["work"], work)
+    copy_build(forgotten["work"], work)
     siyu(work, "build", "--full-refresh")
     return work / "warehouse.duckdb"
 
@@ -240,7 +235,7 @@ def test_a_full_refresh_keeps_the_person_out(built, refreshed):
 def test_a_redelivered_old_day_keeps_the_person_out(built, forgotten, tmp_path):
     """The 06-01 tracking file arrives again, changed (one more line of Q): it is reloaded, P suppressed."""
     work = tmp_path / "redelivered"
-    copy_warehouse(forgotten["work"], work)
+    copy_build(forgotten["work"], work)
     landing = tmp_path / "landing"
     shutil.copytree(built["root"] / "landing-with", landing)
     day_file = landing / "tracking" / "dt=2026-06-01" / "part-0000.jsonl"
@@ -266,7 +261,7 @@ def test_every_kind_of_identifier_finds_the_whole_person(built, tmp_path, monkey
     from siyu.settings import Settings
 
     work = tmp_path / "w"
-    copy_warehouse(built["with"].parent, work)
+    copy_build(built["with"].parent, work)
     monkeypatch.setenv("SIYU_WAREHOUSE", str(work / "warehouse.duckdb"))
     monkeypatch.delenv("SIYU_WORK_DB", raising=False)
     member, removed, _ = forget.erase_from_raw(Settings.from_env(), forget.identifier_of(kind, value, DEMO_SALT), DEMO_SALT)
@@ -290,7 +285,7 @@ def test_every_kind_of_identifier_finds_the_whole_person(built, tmp_path, monkey
 # ---------------------------------------------------------------------------------- refusals
 def test_a_shared_identifier_is_refused_and_nothing_changes(built, tmp_path):
     work = tmp_path / "w"
-    copy_warehouse(built["with"].parent, work)
+    copy_build(built["with"].parent, work)
     before = (work / "warehouse.work.duckdb").read_bytes()
     result = siyu(work, "forget", "--phone", "13800000000", check=False)
     assert result.returncode == 2

@@ -41,7 +41,7 @@ import duckdb
 import pytest
 
 from siyu.simulator import simulate
-from tests.harness import REPO, run_siyu, siyu_env
+from tests.harness import REPO, copy_build, run_siyu, siyu_env
 
 START = date(2026, 8, 1)
 DAYS = 20
@@ -265,15 +265,10 @@ def first_half_build(tmp_path_factory, worker_id: str) -> FirstHalf:
 
 
 def continue_from(start: FirstHalf, landing: Path, work: Path) -> None:
-    """A landing folder and a warehouse folder of one's own, as build (1) left them: copies (modification
-    times kept) of its landing and of its whole folder — working and published databases, their
-    sidecar files (published state, models-code stamp), logs, docs — but the lock file (the kernel's
-    flock on a file of its own). Nothing there names its own path in a way a later build relies on:
-    the file ledger holds paths relative to the landing folder and each file's stat, which a copy
-    changes (the next build then compares those files by content hash); the published state holds the
-    published file's inode (a build finding nothing new would rebuild rather than stop early)."""
+    """A landing folder and a warehouse folder of one's own, as build (1) left them: copies of its
+    landing (modification times kept) and of its whole build folder (tests.harness.copy_build)."""
     shutil.copytree(start.first_landing, landing)
-    shutil.copytree(start.work, work, ignore=shutil.ignore_patterns("*.lock"))
+    copy_build(start.work, work)
 
 
 # ----------------------------------------------------------------------------------------- fixtures

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.harness import run_siyu
+from tests.harness import copy_build, run_siyu
 from tests.landing import event, write_jsonl, write_orders
 
 PHONE_AS_EXPORTED = "+86 138-0013-8000"
@@ -132,16 +131,6 @@ def salted_build(landing, tmp_path_factory) -> dict[str, Path]:
 def salted(salted_build) -> Path:
     """A warehouse built with SIYU_PII_SALT set."""
     return salted_build["work"]
-
-
-def copy_build(source: Path, target: Path) -> Path:
-    """A copy of a whole build folder (working and published databases, their state files, logs, docs),
-    as `siyu build` left it; the lock file is the kernel's flock on a file of its own, not copied.
-    Nothing in the folder names its own path in a way a later build relies on: the published state
-    holds the published file's inode, which a copy changes (a build on the copy then rebuilds rather
-    than finding nothing to do, as it would after any replacement of the published file)."""
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.lock"))
-    return target
 
 
 @pytest.fixture(scope="module")
