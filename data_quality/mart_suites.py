@@ -6,8 +6,10 @@ scan. Validated inside DuckDB; surfaced as blocking Dagster checks before publis
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Iterable, Sequence
 
+import duckdb
 from great_expectations.expectations.metadata_types import FailureSeverity
 
 from .suites import TableSuite, between, in_set, not_null, quote_ident, register, sql_check, unique
@@ -68,6 +70,18 @@ def is_text_type(data_type: str) -> bool:
     while t.endswith("[]"):
         t = t[:-2]
     return not (t in _NOT_TEXT or t.startswith("DECIMAL") or t.startswith("TIME WITH"))
+
+
+def mart_text_columns(db_path: str | Path) -> list[tuple[str, str, str]]:
+    """(table, column, data_type) of every text column of every mart (VARCHAR, VARCHAR[], JSON ...)
+    in the DuckDB file, tables and views alike: what the PII scan reads."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        rows = con.execute("""select table_name, column_name, data_type from duckdb_columns()
+                              where schema_name = 'marts' order by 1, 2""").fetchall()
+    finally:
+        con.close()  # GE opens its own connection next; one configuration per file per process
+    return [r for r in rows if is_text_type(r[2])]
 
 
 MART_SUITES: dict[str, TableSuite] = {}

@@ -5,8 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from dagster_project.checks.quality import _mart_string_columns
-from data_quality.mart_suites import MART_SUITES, PHONE_PATTERN, pii_scan_suite
+from data_quality.mart_suites import MART_SUITES, PHONE_PATTERN, mart_text_columns, pii_scan_suite
 from data_quality.runner import validate_table
 from siyu.landing.loader import ensure_raw_schema
 
@@ -90,7 +89,7 @@ def _warehouse(path, member_values: list[tuple[str, str]], extra_sql: tuple[str,
 
 
 def _scan(db: str):
-    return validate_table(db, pii_scan_suite(_mart_string_columns(db)), build_docs=False)
+    return validate_table(db, pii_scan_suite(mart_text_columns(db)), build_docs=False)
 
 
 def test_pii_scan_passes_on_clean_marts(tmp_path):

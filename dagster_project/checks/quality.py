@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import unquote, urlsplit
 
-import duckdb
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
@@ -19,7 +18,7 @@ from dagster import (
     multi_asset_check,
 )
 
-from data_quality.mart_suites import MART_SUITES, is_text_type, pii_scan_suite
+from data_quality.mart_suites import MART_SUITES, mart_text_columns, pii_scan_suite
 from data_quality.runner import CheckOutcome, validate_many, validate_table
 from data_quality.suites import RAW_SUITES
 from siyu.docs_server import served_folders, url_for
@@ -89,20 +88,9 @@ MART_CHECK_SPECS = [
 ]
 
 
-def _mart_string_columns(db_path: str) -> list[tuple[str, str, str]]:
-    """(table, column, data_type) of every text column of every mart (VARCHAR, VARCHAR[], JSON ...)."""
-    con = duckdb.connect(db_path, read_only=True)
-    try:
-        rows = con.execute("""select table_name, column_name, data_type from duckdb_columns()
-                              where schema_name = 'marts' order by 1, 2""").fetchall()
-    finally:
-        con.close()  # GE opens its own connection next; one configuration per file per process
-    return [r for r in rows if is_text_type(r[2])]
-
-
 @multi_asset_check(specs=MART_CHECK_SPECS, description="Great Expectations suites of the marts, run before publishing.")
 def mart_quality_checks(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[AssetCheckResult]:
-    suites = list(MART_SUITES.values()) + [pii_scan_suite(_mart_string_columns(warehouse.work_db))]
+    suites = list(MART_SUITES.values()) + [pii_scan_suite(mart_text_columns(warehouse.work_db))]
     outcomes = validate_many(Path(warehouse.work_db), suites, docs_dir=Path(warehouse.quality_docs_dir))
     for spec, outcome in zip(MART_CHECK_SPECS, outcomes):
         yield outcome_to_check_result(outcome, spec.asset_key, spec.name, warehouse=warehouse)
