@@ -67,7 +67,8 @@
 {%- endmacro %}
 
 {#- Number of elements of a JSON array (the column, or its key `key`): NULL if there is no such value,
-    0 for JSON null or a value that is not an array (DuckDB's json_array_length). -#}
+    0 for JSON null or a value that is not an array (DuckDB's json_array_length). DuckDB types it
+    UBIGINT; Spark has no unsigned type, so bigint there. -#}
 {% macro json_array_length_at(column, key=none) -%}
     {{ return(adapter.dispatch('json_array_length_at')(column, key)) }}
 {%- endmacro %}
@@ -80,10 +81,10 @@
 {%- endmacro %}
 {% macro spark__json_array_length_at(column, key) -%}
     {%- if key is none -%}
-    case when {{ column }} is not null then coalesce(json_array_length({{ column }}), 0) end
+    cast(case when {{ column }} is not null then coalesce(json_array_length({{ column }}), 0) end as bigint)
     {%- else -%}
-    case when array_contains(json_object_keys({{ column }}), '{{ key }}')
-        then coalesce(array_size({{ spark__json_array_at(column, key) }}), 0) end
+    cast(case when array_contains(json_object_keys({{ column }}), '{{ key }}')
+        then coalesce(array_size({{ spark__json_array_at(column, key) }}), 0) end as bigint)
     {%- endif -%}
 {%- endmacro %}
 
