@@ -21,7 +21,13 @@
 {#- The config every incremental staging model shares: delete+insert on `unique_key`, a failed run
     rather than a silently changed column set, and the pre-hook that drops the rows of changed
     partitions (`partition_column` holds the landing partition day of each row). -#}
+{#- On Spark (parquet tables: no DELETE, no delete+insert) every staging model is a full rebuild:
+    materialized='table', no pre-hook; is_incremental() is then false, so the macros below read all
+    of raw. -#}
 {% macro incremental_staging(raw_source, unique_key, partition_column='landed_date') -%}
+    {%- if target is defined and target.type == 'spark' -%}
+    {{ config(materialized='table') }}
+    {%- else -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='delete+insert',
@@ -29,17 +35,19 @@
         on_schema_change='fail',
         pre_hook="{{ delete_changed_partitions('" ~ raw_source ~ "', '" ~ partition_column ~ "') }}"
     ) }}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro load_log() -%}
     {{ api.Relation.create(database=this.database, schema='raw', identifier='_load_log') }}
 {%- endmacro %}
 
-{# Landing partitions of `raw_source` loaded since this model's newest row. #}
+{# Landing partitions of `raw_source` loaded since this model's newest row (an empty model: all of
+   them; the sentinel is a real timestamp because Spark turns '-infinity' into NULL). #}
 {% macro changed_partitions(raw_source) -%}
     select dt from {{ load_log() }}
     where source = '{{ raw_source }}'
-      and loaded_at > (select coalesce(max(loaded_at), '-infinity'::timestamp) from {{ this }})
+      and loaded_at > (select coalesce(max(loaded_at), cast('1900-01-01 00:00:00' as timestamp)) from {{ this }})
 {%- endmacro %}
 
 {# Pre-hook: remove the rows that came from changed partitions (no-op on a full build). #}
@@ -76,6 +84,12 @@
 {#- The last snapshot of each group on each landing day (a day re-exported keeps its latest copy),
     from the partitions to derive: what both group staging models are built from. -#}
 {% macro latest_group_snapshots(source_relation) -%}
-    {{ partitions_to_derive(source_relation, 'wecom_groups') }}
-    qualify row_number() over (partition by chat_id, _dt order by _file desc, _line desc) = 1
+    select chat_id, owner, create_time, group_chat, _dt, _file, _line, _loaded_at
+    from (
+        select
+            *,
+            row_number() over (partition by chat_id, _dt order by _file desc, _line desc) as row_num
+        from ({{ partitions_to_derive(source_relation, 'wecom_groups') }}) as derived
+    ) as numbered
+    where row_num = 1
 {%- endmacro %}

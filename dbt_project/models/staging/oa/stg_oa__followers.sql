@@ -3,11 +3,17 @@ with source as (
     select * from {{ source('oa', 'oa_followers') }}
 ),
 
-deduplicated as (
-    select *
+numbered as (
+    select
+        *,
+        row_number() over (
+            partition by appid, openid, subscribe, subscribe_time
+            order by _dt nulls last, _file nulls last, _line nulls last) as row_num
     from source
-    qualify row_number() over (
-        partition by appid, openid, subscribe, subscribe_time order by _dt, _file, _line) = 1
+),
+
+deduplicated as (
+    select * from numbered where row_num = 1
 )
 
 select
@@ -18,7 +24,7 @@ select
     {{ epoch_s_to_utc('subscribe_time') }} as subscribed_at,
     subscribe_scene,
     qr_scene_str,
-    coalesce(cast(json_extract_string(tagid_list, '$[*]') as varchar[]), []) as tag_ids,
+    {{ json_string_list('tagid_list') }} as tag_ids,
     _dt || '/' || _file || ':' || _line as record_id,
     _dt as landed_date
 from deduplicated

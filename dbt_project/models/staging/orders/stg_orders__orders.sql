@@ -6,11 +6,16 @@ with source as (
     {{ keys_to_redecide(source('orders', 'orders'), 'orders', 'order_no') }}
 ),
 
-latest as (
-    select *
+numbered as (
+    select
+        *,
+        row_number() over (
+            partition by order_no order by updated_at desc, _dt desc, _file desc, _line desc) as row_num
     from source
-    qualify row_number() over (
-        partition by order_no order by updated_at desc, _dt desc, _file desc, _line desc) = 1
+),
+
+latest as (
+    select * from numbered where row_num = 1
 )
 
 select
@@ -34,7 +39,7 @@ select
     paid_amount,
     refund_amount,
     cast(case when paid_at is not null then paid_amount - refund_amount else 0 end as decimal(18, 2)) as net_gmv,
-    json_array_length(items) as item_lines,
+    {{ json_array_length_at('items') }} as item_lines,
     _dt as landed_date,
     -- when the record was loaded: the incremental runs' high-water mark
     _loaded_at as loaded_at

@@ -6,19 +6,24 @@ with source as (
     {{ keys_to_redecide(source('tracking', 'tracking'), 'tracking', 'event_id') }}
 ),
 
-deduplicated as (
-    select *
+numbered as (
+    select
+        *,
+        row_number() over (partition by event_id order by _dt nulls last, _file nulls last, _line nulls last) as row_num
     from source
-    qualify row_number() over (partition by event_id order by _dt, _file, _line) = 1
+),
+
+deduplicated as (
+    select * from numbered where row_num = 1
 ),
 
 with_fields as (
     select
         *,
-        -- one column per field (unnest of a struct)
-        unnest({{ json_fields('identities', ['unionid', 'openid', 'appid', 'external_userid', 'phone']) }}),
-        unnest({{ json_fields('properties', ['channel', 'touchpoint_id', 'campaign_id', 'staff_id', 'group_id',
-                                             'msgid', 'url', 'inviter_id', 'share_from']) }})
+        -- one column per field
+        {{ json_field_columns('identities', ['unionid', 'openid', 'appid', 'external_userid', 'phone']) }},
+        {{ json_field_columns('properties', ['channel', 'touchpoint_id', 'campaign_id', 'staff_id', 'group_id',
+                                             'msgid', 'url', 'inviter_id', 'share_from']) }}
     from deduplicated
 )
 
@@ -28,10 +33,10 @@ select
     {{ epoch_ms_to_utc('time') }} as event_at,
     {{ business_date(epoch_ms_to_utc('time')) }} as business_date,
     distinct_id,
-    nullif(trim(unionid), '') as unionid,
-    nullif(trim(openid), '') as openid,
-    nullif(trim(appid), '') as appid,
-    nullif(trim(external_userid), '') as external_userid,
+    nullif({{ staging_trim('unionid') }}, '') as unionid,
+    nullif({{ staging_trim('openid') }}, '') as openid,
+    nullif({{ staging_trim('appid') }}, '') as appid,
+    nullif({{ staging_trim('external_userid') }}, '') as external_userid,
     {{ hash_phone('phone') }} as phone_hash,
     channel,
     nullif(touchpoint_id, '') as touchpoint_id,

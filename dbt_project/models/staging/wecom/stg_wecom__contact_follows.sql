@@ -10,24 +10,29 @@ follow_entries as (
         source._dt,
         source._file,
         source._line,
-        unnest(cast(json_extract(source.follow_user, '$[*]') as json[])) as entry
+        {{ json_array_elements('source.follow_user') }} as entry
     from source
 ),
 
-latest as (
-    select *
+numbered as (
+    select
+        *,
+        row_number() over (
+            partition by external_userid, {{ json_text('entry', 'userid') }}
+            order by _dt desc, _file desc, _line desc) as row_num
     from follow_entries
-    qualify row_number() over (
-        partition by external_userid, entry ->> '$.userid'
-        order by _dt desc, _file desc, _line desc) = 1
+),
+
+latest as (
+    select * from numbered where row_num = 1
 )
 
 select
     external_userid,
-    entry ->> '$.userid' as staff_userid,
-    {{ epoch_s_to_utc("entry ->> '$.createtime'") }} as added_at,
-    try_cast(entry ->> '$.add_way' as integer) as add_way,
-    nullif(entry ->> '$.state', '') as state,
-    coalesce(cast(json_extract_string(entry, '$.tags[*].tag_name') as varchar[]), []) as tag_names,
+    {{ json_text('entry', 'userid') }} as staff_userid,
+    {{ epoch_s_to_utc(json_text('entry', 'createtime')) }} as added_at,
+    {{ staging_to_integer(json_text('entry', 'add_way')) }} as add_way,
+    nullif({{ json_text('entry', 'state') }}, '') as state,
+    {{ json_string_list('entry', 'tags', 'tag_name') }} as tag_names,
     _dt as landed_date
 from latest

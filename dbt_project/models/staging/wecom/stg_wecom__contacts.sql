@@ -9,16 +9,12 @@ with source as (
 select
     _dt || '/' || _file || ':' || _line as record_id,
     external_userid,
-    nullif(trim(external_contact ->> '$.unionid'), '') as unionid,
-    try_cast(external_contact ->> '$.type' as integer) as contact_type,
-    try_cast(external_contact ->> '$.gender' as integer) as gender,
-    list_filter(
-        list_transform(
-            coalesce(cast(json_extract_string(follow_user, '$[*].remark_mobiles[*]') as varchar[]), []),
-            lambda phone: {{ hash_phone('phone') }}),
-        lambda h: h is not null) as remark_mobile_hashes,
+    nullif({{ staging_trim(json_text('external_contact', 'unionid')) }}, '') as unionid,
+    {{ staging_to_integer(json_text('external_contact', 'type')) }} as contact_type,
+    {{ staging_to_integer(json_text('external_contact', 'gender')) }} as gender,
+    {{ staging_hash_phones(json_nested_string_list('follow_user', 'remark_mobiles')) }} as remark_mobile_hashes,
     -- earliest createtime in the record: when the contact was first seen by any staff member
-    {{ epoch_s_to_utc("list_min(cast(json_extract_string(follow_user, '$[*].createtime') as bigint[]))") }} as first_added_at,
+    {{ epoch_s_to_utc(json_min_bigint('follow_user', 'createtime')) }} as first_added_at,
     _dt as landed_date,
     _file as landed_file,
     _line as landed_line,

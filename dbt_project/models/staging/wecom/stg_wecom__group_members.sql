@@ -13,15 +13,15 @@ entries as (
         _file,
         _line,
         _loaded_at,
-        unnest(cast(json_extract(group_chat, '$.member_list[*]') as json[])) as entry
+        {{ json_array_elements('group_chat', 'member_list') }} as entry
     from snapshots
 ),
 
 with_fields as (
     select
         *,
-        -- one column per field (unnest of a struct)
-        unnest({{ json_fields('entry', ['userid', 'type', 'unionid', 'join_time', 'join_scene']) }})
+        -- one column per field
+        {{ json_field_columns('entry', ['userid', 'type', 'unionid', 'join_time', 'join_scene']) }}
     from entries
 )
 
@@ -30,10 +30,10 @@ select
     _dt as snapshot_date,
     userid,
     case type when '1' then 'staff' else 'external' end as member_type,
-    nullif(trim(unionid), '') as unionid,
+    nullif({{ staging_trim('unionid') }}, '') as unionid,
     {{ epoch_s_to_utc('join_time') }} as joined_at,
-    try_cast(join_scene as integer) as join_scene,
-    nullif(entry ->> '$.invitor.userid', '') as invitor_userid,
+    {{ staging_to_integer('join_scene') }} as join_scene,
+    nullif({{ json_text('entry', ['invitor', 'userid']) }}, '') as invitor_userid,
     _dt || '/' || _file || ':' || _line || '#' || userid as record_id,
     -- when the record was loaded: the incremental runs' high-water mark
     _loaded_at as loaded_at

@@ -11,9 +11,9 @@ select
     owner as owner_userid,
     {{ epoch_s_to_utc('create_time') }} as created_at,
     {{ business_date(epoch_s_to_utc('create_time')) }} as created_date,
-    json_array_length(group_chat -> '$.member_list') as member_entries,
-    json_array_length(group_chat -> '$.admin_list') as admins,
-    group_chat ->> '$.name' as group_name,
+    {{ json_array_length_at('group_chat', 'member_list') }} as member_entries,
+    {{ json_array_length_at('group_chat', 'admin_list') }} as admins,
+    {{ json_text('group_chat', 'name') }} as group_name,
     -- when the record was loaded: the incremental runs' high-water mark
     _loaded_at as loaded_at
 from snapshots

@@ -6,23 +6,28 @@ with source as (
     {{ keys_to_redecide(source('wecom', 'wecom_messages'), 'wecom_messages', 'msgid') }}
 ),
 
-deduplicated as (
-    select *
+numbered as (
+    select
+        *,
+        row_number() over (partition by msgid order by _dt nulls last, _file nulls last, _line nulls last) as row_num
     from source
-    qualify row_number() over (partition by msgid order by _dt, _file, _line) = 1
+),
+
+deduplicated as (
+    select * from numbered where row_num = 1
 )
 
 select
     msgid,
     action,
-    "from" as sender_id,
-    {{ sender_kind('"from"') }} as sender_kind,
+    {{ staging_quote('from') }} as sender_id,
+    {{ sender_kind(staging_quote('from')) }} as sender_kind,
     roomid as group_id,
     {{ epoch_ms_to_utc('msgtime') }} as sent_at,
     {{ business_date(epoch_ms_to_utc('msgtime')) }} as business_date,
     msgtype,
-    nullif(message ->> '$.revoke.pre_msgid', '') as recalled_msgid,
-    nullif(message ->> '$.link.link_url', '') as link_url,
+    nullif({{ json_text('message', ['revoke', 'pre_msgid']) }}, '') as recalled_msgid,
+    nullif({{ json_text('message', ['link', 'link_url']) }}, '') as link_url,
     _dt as landed_date,
     -- when the record was loaded: the incremental runs' high-water mark
     _loaded_at as loaded_at
