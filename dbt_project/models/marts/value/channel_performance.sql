@@ -73,7 +73,7 @@ select
     buyers,
     cast(net_gmv as decimal(18, 2)) as net_gmv,
     cast(cost as decimal(18, 2)) as cost,
-    cast(cast(cost as double) / nullif(new_members, 0) as decimal(18, 2)) as cac,
+    {{ money_from_double('cast(cost as double) / nullif(new_members, 0)') }} as cac,
     cast(cost as double) / nullif(new_members, 0) as cac_exact,
     (cast(net_gmv as double) - cast(cost as double)) / nullif(cast(cost as double), 0) as roi,
     cast(lead_members as double) / nullif(new_members, 0) as lead_rate,

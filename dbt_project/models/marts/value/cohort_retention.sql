@@ -105,7 +105,7 @@ select
     cumulative.repeat_buyers,
     cast(cumulative.repeat_buyers as double) / cohort_months.cohort_members as repeat_buyer_rate,
     cast(cumulative_gmv.cumulative_net_gmv as decimal(18, 2)) as cumulative_net_gmv,
-    cast(cast(cumulative_gmv.cumulative_net_gmv as double) / cohort_months.cohort_members as decimal(18, 2))
+    {{ money_from_double('cast(cumulative_gmv.cumulative_net_gmv as double) / cohort_months.cohort_members') }}
         as cumulative_net_gmv_per_member
 from cohort_months
 left join retained
