@@ -6,7 +6,8 @@
 -- campaign in that channel in that month (stg_campaigns__costs), so
 -- CAC = cost / new members and ROI = (GMV − cost) / cost on the same row (cost, CAC and
 -- ROI are null where no spend is recorded, e.g. organic members). A month with
--- spend but no acquired member (or the reverse) still has a row.
+-- spend but no acquired member (or the reverse) still has a row. cac is the DOUBLE quotient
+-- rounded to cents half away from zero (money_from_double: the same cents on DuckDB and Spark).
 with members as (
     select
         dim_member.member_id,

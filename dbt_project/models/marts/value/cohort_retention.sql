@@ -2,6 +2,8 @@
 -- acquisition month is the business-date month of first_seen_at; every cohort has a row for
 -- months_since = 0 .. (latest business month − cohort month), even when nobody was active.
 -- Activity is by business date: touchpoint events (event_at) and paid orders (paid_at).
+-- cumulative_net_gmv_per_member is the DOUBLE quotient rounded to cents half away from zero
+-- (money_from_double: the same cents on DuckDB and Spark).
 with members as (
     select
         member_id,
