@@ -85,7 +85,7 @@ daily as (
         spine.business_date,
         members_on_snapshot_days.business_date is not null as has_snapshot,
         -- carry the last snapshot forward over days without one
-        last_value(members_on_snapshot_days.members_end ignore nulls) over (
+        {{ last_value_ignore_nulls('members_on_snapshot_days.members_end') }} over (
             partition by spine.group_id order by spine.business_date
             rows between unbounded preceding and current row) as members_end,
         coalesce(joins.joins, 0) as joins,

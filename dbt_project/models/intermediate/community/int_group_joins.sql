@@ -12,9 +12,10 @@ joins as (
         group_id,
         userid,
         joined_at,
-        -- scene and inviter as of the latest snapshot that lists this join
-        arg_max(join_scene, snapshot_date) as join_scene,
-        arg_max(invitor_userid, snapshot_date) as invitor_userid,
+        -- scene and inviter as of the latest snapshot that lists this join and has them (a NULL
+        -- scene or inviter in a later snapshot does not erase the known one)
+        {{ arg_max_not_null('join_scene', 'snapshot_date') }} as join_scene,
+        {{ arg_max_not_null('invitor_userid', 'snapshot_date') }} as invitor_userid,
         min(snapshot_date) as first_seen_snapshot_date
     from entries
     group by group_id, userid, joined_at

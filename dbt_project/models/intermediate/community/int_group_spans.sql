@@ -18,10 +18,10 @@ calendar as (
 groups as (
     select
         group_id,
-        -- owner and create_time as of the group's latest snapshot
-        arg_max(owner_userid, snapshot_date) as owner_userid,
-        arg_max(created_at, snapshot_date) as created_at,
-        arg_max(created_date, snapshot_date) as created_date,
+        -- owner and create_time as of the group's latest snapshot that has them (NULLs skipped)
+        {{ arg_max_not_null('owner_userid', 'snapshot_date') }} as owner_userid,
+        {{ arg_max_not_null('created_at', 'snapshot_date') }} as created_at,
+        {{ arg_max_not_null('created_date', 'snapshot_date') }} as created_date,
         min(snapshot_date) as first_snapshot_date,
         max(snapshot_date) as last_snapshot_date
     from snapshots

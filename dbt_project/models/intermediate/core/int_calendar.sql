@@ -14,7 +14,7 @@ with bounds as (
 )
 
 select
-    cast(unnest(generate_series(first_date, last_date, interval 1 day)) as date) as business_date,
+    {{ date_series('first_date', 'last_date') }} as business_date,
     last_date as latest_business_date
 from bounds
 where first_date is not null

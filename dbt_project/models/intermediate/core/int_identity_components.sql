@@ -1,6 +1,8 @@
 {{ config(
     materialized='table',
-    post_hook="drop table if exists {{ this.schema }}.int_identity_labels__work; drop table if exists {{ this.schema }}.int_identity_labels__next"
+    post_hook=[
+        "drop table if exists {{ this.schema }}.int_identity_labels__work",
+        "drop table if exists {{ this.schema }}.int_identity_labels__next"]
 ) }}
 -- Connected components of the identifier graph by min-label propagation with pointer
 -- jumping, in plain SQL any warehouse can run. Each round is its own statement (so a large
@@ -8,7 +10,9 @@
 -- among a node and its neighbours, then jump to that label's own label, which halves the
 -- remaining path lengths. Rounds stop when no label changes, at most
 -- var('identity_iterations'); the singular test assert_identity_components_converged fails
--- if that was not enough.
+-- if that was not enough. The scratch tables are replaced through replace_table_as (Spark's
+-- parquet tables have no CREATE OR REPLACE) and each statement is its own call (dbt-spark runs one
+-- statement per call, hence the two post-hooks).
 {%- set work = this.schema ~ '.int_identity_labels__work' %}
 {%- set next = this.schema ~ '.int_identity_labels__next' %}
 {%- set nodes_sql %}
@@ -33,10 +37,10 @@
 
 {%- if execute and flags.WHICH in ('run', 'build') %}
     {%- do run_query('create schema if not exists ' ~ this.schema) %}
-    {%- do run_query('create or replace table ' ~ work ~ ' as ' ~ nodes_sql) %}
+    {%- do replace_table_as(work, nodes_sql) %}
     {%- set state = namespace(converged=false, rounds=0) %}
     {%- for i in range(var('identity_iterations')) if not state.converged %}
-        {%- do run_query('create or replace table ' ~ next ~ ' as ' ~ round_sql) %}
+        {%- do replace_table_as(next, round_sql) %}
         {%- set changed = run_query('select count(*) from ' ~ next ~ ' as n inner join ' ~ work
             ~ ' as w on n.node = w.node where n.label <> w.label').columns[0].values()[0] %}
         {%- do run_query('drop table ' ~ work) %}

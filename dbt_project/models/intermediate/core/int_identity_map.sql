@@ -1,6 +1,7 @@
 -- Identifier -> member. A member is a connected component; its member_id is derived from
--- the component's earliest-seen identifier (ties: smallest 'kind:value'), so new data never
--- renames a member unless two merge, and then the older id survives (contracts §4).
+-- the component's earliest-seen identifier (ties: smallest 'kind:value'; an unknown time sorts
+-- last), so new data never renames a member unless two merge, and then the older id survives
+-- (contracts §4).
 with first_seen as (
     select identifier, identifier_kind, min(seen_at) as first_seen_at
     from {{ ref('int_identity_records') }}
@@ -13,10 +14,18 @@ identifiers as (
     inner join first_seen on components.identifier = first_seen.identifier
 ),
 
+ranked as (
+    select
+        component,
+        identifier,
+        row_number() over (partition by component order by first_seen_at nulls last, identifier) as founder_rank
+    from identifiers
+),
+
 founders as (
     select component, identifier as founding_identifier
-    from identifiers
-    qualify row_number() over (partition by component order by first_seen_at, identifier) = 1
+    from ranked
+    where founder_rank = 1
 )
 
 select

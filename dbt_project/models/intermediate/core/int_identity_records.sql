@@ -15,7 +15,7 @@ with tracking as (
     from (
         select event_at, {{ tracking_identifiers() }} as identifiers
         from {{ ref('stg_tracking__events') }}
-    )
+    ) as events
     group by identifiers
 ),
 
@@ -25,9 +25,9 @@ contacts as (
         coalesce(first_added_at, {{ business_midnight_utc('landed_date') }}) as seen_at,
         coalesce(first_added_at, {{ business_midnight_utc('landed_date') }}) as last_seen_at,
         1 as source_records,
-        list_concat(
-            list_value('external_userid:' || external_userid, 'unionid:' || unionid),
-            list_transform(remark_mobile_hashes, lambda h: 'phone:' || h)) as identifiers
+        {{ array_cat(
+            array_of("'external_userid:' || external_userid", "'unionid:' || unionid"),
+            array_map('remark_mobile_hashes', 'h', "'phone:' || h")) }} as identifiers
     from {{ ref('stg_wecom__contacts') }}
 ),
 
@@ -37,7 +37,7 @@ group_members as (
         min(joined_at) as seen_at,
         min(joined_at) as last_seen_at,
         1 as source_records,
-        list_value('external_userid:' || userid, 'unionid:' || unionid) as identifiers
+        {{ array_of("'external_userid:' || userid", "'unionid:' || unionid") }} as identifiers
     from {{ ref('stg_wecom__group_members') }}
     where member_type = 'external'
     group by group_id, userid, unionid
@@ -49,7 +49,7 @@ followers as (
         subscribed_at as seen_at,
         subscribed_at as last_seen_at,
         1 as source_records,
-        list_value('openid:' || appid || ':' || openid, 'unionid:' || unionid) as identifiers
+        {{ array_of("'openid:' || appid || ':' || openid", "'unionid:' || unionid") }} as identifiers
     from {{ ref('stg_oa__followers') }}
 ),
 
@@ -59,27 +59,27 @@ orders as (
         created_at as seen_at,
         created_at as last_seen_at,
         1 as source_records,
-        list_value(
-            'phone:' || buyer_phone_hash,
-            'openid:' || buyer_appid || ':' || buyer_openid,
-            'unionid:' || buyer_unionid) as identifiers
+        {{ array_of(
+            "'phone:' || buyer_phone_hash",
+            "'openid:' || buyer_appid || ':' || buyer_openid",
+            "'unionid:' || buyer_unionid") }} as identifiers
     from {{ ref('stg_orders__orders') }}
 ),
 
 all_records as (
-    select * from tracking
-    union all by name
-    select * from contacts
-    union all by name
-    select * from group_members
-    union all by name
-    select * from followers
-    union all by name
-    select * from orders
+    select record_id, seen_at, last_seen_at, source_records, identifiers from tracking
+    union all
+    select record_id, seen_at, last_seen_at, source_records, identifiers from contacts
+    union all
+    select record_id, seen_at, last_seen_at, source_records, identifiers from group_members
+    union all
+    select record_id, seen_at, last_seen_at, source_records, identifiers from followers
+    union all
+    select record_id, seen_at, last_seen_at, source_records, identifiers from orders
 ),
 
 exploded as (
-    select record_id, seen_at, last_seen_at, source_records, unnest(identifiers) as identifier
+    select record_id, seen_at, last_seen_at, source_records, {{ unnest_array('identifiers') }} as identifier
     from all_records
 )
 

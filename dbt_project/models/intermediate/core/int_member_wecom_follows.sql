@@ -1,6 +1,7 @@
 -- One row per member with a WeCom contact (contracts §4): every staff who added them and their
--- tags, and the member's first add — the earliest `createtime`, ties broken by the smaller staff
--- userid — with its staff, add_way and contact-way code (渠道活码 state). dim_member,
+-- tags (sorted, distinct, without NULLs), and the member's first add — the earliest `createtime`
+-- (a missing one sorts last), ties broken by the smaller staff userid — with its staff, add_way
+-- and contact-way code (渠道活码 state). dim_member,
 -- fct_member_funnel and funnel_dropoffs all read the first add from here.
 with follows as (
     select
@@ -15,17 +16,24 @@ with follows as (
         on members.identifier = 'external_userid:' || follows.external_userid
 ),
 
+ranked_adds as (
+    select
+        member_id, staff_userid, added_at, add_way, state,
+        row_number() over (partition by member_id order by added_at nulls last, staff_userid) as add_rank
+    from follows
+),
+
 first_add as (
     select member_id, staff_userid, added_at, add_way, state
-    from follows
-    qualify row_number() over (partition by member_id order by added_at, staff_userid) = 1
+    from ranked_adds
+    where add_rank = 1
 ),
 
 owners as (
     select
         member_id,
-        list_sort(list_distinct(list(staff_userid))) as staff_owners,
-        list_sort(list_distinct(flatten(list(tag_names)))) as wecom_tags
+        {{ sorted_distinct_agg('staff_userid') }} as staff_owners,
+        {{ sorted_distinct_flatten_agg('tag_names') }} as wecom_tags
     from follows
     group by member_id
 )

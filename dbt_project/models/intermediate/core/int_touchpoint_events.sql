@@ -6,27 +6,46 @@ with tracked as (
         event_id, event, event_at, channel, touchpoint_id, campaign_id, staff_id, group_id,
         'tracking' as source_system,
         {{ tracking_record_id(tracking_identifiers()) }} as record_id,
-        cast(null as varchar) as identifier
+        cast(null as string) as identifier
     from {{ ref('stg_tracking__events') }}
 ),
 
-follows as (
+follow_records as (
     select
-        'oa_follow:' || followers.appid || ':' || followers.openid || ':' || cast(epoch(followers.subscribed_at) as bigint) as event_id,
+        'oa_follow:' || followers.appid || ':' || followers.openid || ':' || {{ epoch_seconds('followers.subscribed_at') }} as event_id,
         'oa_follow' as event,
         followers.subscribed_at as event_at,
         coalesce(apps.channel, 'oa_unknown') as channel,
         followers.qr_scene_str as touchpoint_id,
-        cast(null as varchar) as campaign_id,
-        cast(null as varchar) as staff_id,
-        cast(null as varchar) as group_id,
+        cast(null as string) as campaign_id,
+        cast(null as string) as staff_id,
+        cast(null as string) as group_id,
         'oa_followers' as source_system,
         'follower:' || followers.record_id as record_id,
-        cast(null as varchar) as identifier
+        cast(null as string) as identifier,
+        followers.landed_date,
+        followers.record_id as follower_record_id
     from {{ ref('stg_oa__followers') }} as followers
     left join {{ ref('wechat_apps') }} as apps on followers.appid = apps.appid
     where followers.is_follow
-    qualify row_number() over (partition by event_id order by followers.landed_date, followers.record_id) = 1
+),
+
+ranked_follows as (
+    select
+        follow_records.*,
+        row_number() over (
+            partition by follow_records.event_id
+            order by follow_records.landed_date, follow_records.follower_record_id) as copy_rank
+    from follow_records
+),
+
+follows as (
+    -- one event per event_id: the earliest landed copy
+    select
+        event_id, event, event_at, channel, touchpoint_id, campaign_id, staff_id, group_id,
+        source_system, record_id, identifier
+    from ranked_follows
+    where copy_rank = 1
 ),
 
 contacts_added as (
@@ -36,27 +55,27 @@ contacts_added as (
         added_at as event_at,
         'wecom_1v1' as channel,
         state as touchpoint_id,
-        cast(null as varchar) as campaign_id,
+        cast(null as string) as campaign_id,
         staff_userid as staff_id,
-        cast(null as varchar) as group_id,
+        cast(null as string) as group_id,
         'wecom_contacts' as source_system,
-        cast(null as varchar) as record_id,
+        cast(null as string) as record_id,
         'external_userid:' || external_userid as identifier
     from {{ ref('stg_wecom__contact_follows') }}
 ),
 
 group_joins as (
     select distinct
-        'group_join:' || group_id || ':' || userid || ':' || cast(epoch(joined_at) as bigint) as event_id,
+        'group_join:' || group_id || ':' || userid || ':' || {{ epoch_seconds('joined_at') }} as event_id,
         'group_join' as event,
         joined_at as event_at,
         'wecom_group' as channel,
         group_id as touchpoint_id,
-        cast(null as varchar) as campaign_id,
-        cast(null as varchar) as staff_id,
+        cast(null as string) as campaign_id,
+        cast(null as string) as staff_id,
         group_id,
         'wecom_groups' as source_system,
-        cast(null as varchar) as record_id,
+        cast(null as string) as record_id,
         'external_userid:' || userid as identifier
     from {{ ref('stg_wecom__group_members') }}
     where member_type = 'external'
@@ -74,7 +93,7 @@ paid_orders as (
         group_id,
         'orders' as source_system,
         'order:' || order_no as record_id,
-        cast(null as varchar) as identifier
+        cast(null as string) as identifier
     from {{ ref('stg_orders__orders') }}
     where is_paid
 ),

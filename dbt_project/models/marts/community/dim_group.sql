@@ -22,10 +22,16 @@ totals as (
     group by group_id
 ),
 
+ranked_days as (
+    select group_id, business_date, members_end, lifecycle_stage,
+        row_number() over (partition by group_id order by business_date desc) as day_rank
+    from days
+),
+
 last_day as (
     select group_id, business_date, members_end, lifecycle_stage
-    from days
-    qualify row_number() over (partition by group_id order by business_date desc) = 1
+    from ranked_days
+    where day_rank = 1
 ),
 
 last_member_message as (

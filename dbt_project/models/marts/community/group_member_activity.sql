@@ -111,9 +111,11 @@ combined as (
 select
     combined.*,
     -- effective activity first (orders, clicks, invites), chat last; only members active in 30 days
-    case when combined.is_active_30d then rank() over (
+    -- (bigint: rank is INT on Spark)
+    case when combined.is_active_30d then cast(rank() over (
         partition by combined.group_id, combined.is_active_30d
-        order by combined.orders_30d desc, combined.link_clicks_30d desc, combined.invites_30d desc, combined.messages_30d desc) end as activity_rank,
+        order by combined.orders_30d desc, combined.link_clicks_30d desc, combined.invites_30d desc, combined.messages_30d desc)
+        as bigint) end as activity_rank,
     combined.owners_joined >= 2 as is_bridge,
     combined.is_active_prior_30d and not combined.is_active_30d as formerly_active_now_silent
 from combined

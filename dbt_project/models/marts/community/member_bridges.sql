@@ -11,7 +11,7 @@ select
     member_id,
     count(distinct group_id) as groups_joined,
     count(distinct owner_userid) as owners_joined,
-    list_sort(list_distinct(list(owner_userid))) as owner_userids,
+    {{ sorted_distinct_agg('owner_userid') }} as owner_userids,
     min(joined_at) as first_joined_at
 from joins
 group by member_id

@@ -9,20 +9,26 @@ with identifiers as (
         bool_or(identifier_kind = 'external_userid') as has_external_userid,
         bool_or(identifier_kind = 'phone') as has_phone,
         bool_or(identifier_kind = 'distinct_id') as has_distinct_id,
-        list_sort(list_distinct(list(identifier_kind))) as identifier_kinds
+        {{ sorted_distinct_agg('identifier_kind') }} as identifier_kinds
     from {{ ref('int_identity_map') }}
     group by member_id
+),
+
+ranked_touches as (
+    select member_id, channel, campaign_id, touchpoint_id, event,
+        row_number() over (partition by member_id order by event_at nulls last, event_id) as touch_rank
+    from {{ ref('fct_touchpoint_events') }}
 ),
 
 first_touch as (
     select member_id, channel as first_channel, campaign_id as first_campaign_id,
         touchpoint_id as first_touchpoint_id, event as first_event
-    from {{ ref('fct_touchpoint_events') }}
-    qualify row_number() over (partition by member_id order by event_at, event_id) = 1
+    from ranked_touches
+    where touch_rank = 1
 ),
 
 oa_tags as (
-    select records.member_id, list_sort(list_distinct(flatten(list(followers.tag_ids)))) as oa_tag_ids
+    select records.member_id, {{ sorted_distinct_flatten_agg('followers.tag_ids') }} as oa_tag_ids
     from {{ ref('stg_oa__followers') }} as followers
     inner join {{ ref('int_identity_record_members') }} as records
         on records.record_id = 'follower:' || followers.record_id
@@ -73,9 +79,10 @@ rfm as (
     select
         orders.member_id,
         {{ dbt.datediff(business_date('orders.last_order_at'), 'as_of.latest_business_date', 'day') }} as recency_days,
-        ntile(5) over (order by orders.last_order_at, orders.member_id) as recency_score,
-        ntile(5) over (order by orders.order_count, orders.member_id) as frequency_score,
-        ntile(5) over (order by orders.net_gmv, orders.member_id) as monetary_score
+        -- bigint casts: ntile is BIGINT on DuckDB but INT on Spark
+        cast(ntile(5) over (order by orders.last_order_at nulls last, orders.member_id) as bigint) as recency_score,
+        cast(ntile(5) over (order by orders.order_count nulls last, orders.member_id) as bigint) as frequency_score,
+        cast(ntile(5) over (order by orders.net_gmv nulls last, orders.member_id) as bigint) as monetary_score
     from orders
     cross join as_of
 )
@@ -88,9 +95,9 @@ select
     first_touch.first_touchpoint_id,
     wecom.first_contact_state,
     wecom.first_add_way,
-    coalesce(wecom.staff_owners, []) as staff_owners,
-    list_sort(list_distinct(list_concat(coalesce(wecom.wecom_tags, []),
-        list_transform(coalesce(oa_tags.oa_tag_ids, []), lambda t: 'oa_tag:' || t)))) as tags,  -- noqa: RF02
+    coalesce(wecom.staff_owners, {{ empty_string_array() }}) as staff_owners,
+    {{ sorted_distinct(array_cat('coalesce(wecom.wecom_tags, ' ~ empty_string_array() ~ ')',
+        array_map('coalesce(oa_tags.oa_tag_ids, ' ~ empty_string_array() ~ ')', 't', "'oa_tag:' || t"))) }} as tags,  -- noqa: RF02
     identifiers.identifier_kinds,
     identifiers.identifier_count,
     identifiers.has_unionid,

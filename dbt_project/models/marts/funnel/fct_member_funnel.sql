@@ -8,7 +8,7 @@ with events as (
     from {{ ref('fct_touchpoint_events') }}
 ),
 
-first_exposure as (
+ranked_exposures as (
     select
         member_id,
         event_at as exposure_at,
@@ -17,10 +17,16 @@ first_exposure as (
         touchpoint_id,
         campaign_id,
         staff_id,
-        {{ dbt.dateadd('day', var('funnel_window_days'), 'event_at') }} as window_ends_at
+        {{ dbt.dateadd('day', var('funnel_window_days'), 'event_at') }} as window_ends_at,
+        row_number() over (partition by member_id order by event_at nulls last, event_id) as exposure_rank
     from events
     where stage = 'exposure'
-    qualify row_number() over (partition by member_id order by event_at, event_id) = 1
+),
+
+first_exposure as (
+    select member_id, exposure_at, exposure_event_id, channel, touchpoint_id, campaign_id, staff_id, window_ends_at
+    from ranked_exposures
+    where exposure_rank = 1
 ),
 
 interest as (

@@ -6,7 +6,8 @@
 -- campaign in that channel in that month (stg_campaigns__costs), so
 -- CAC = cost / new members and ROI = (GMV − cost) / cost on the same row (cost, CAC and
 -- ROI are null where no spend is recorded, e.g. organic members). A month with
--- spend but no acquired member (or the reverse) still has a row.
+-- spend but no acquired member (or the reverse) still has a row. cac is the DOUBLE quotient
+-- rounded to cents half away from zero (money_from_double: the same cents on DuckDB and Spark).
 with members as (
     select
         dim_member.member_id,
@@ -73,7 +74,7 @@ select
     buyers,
     cast(net_gmv as decimal(18, 2)) as net_gmv,
     cast(cost as decimal(18, 2)) as cost,
-    cast(cast(cost as double) / nullif(new_members, 0) as decimal(18, 2)) as cac,
+    {{ money_from_double('cast(cost as double) / nullif(new_members, 0)') }} as cac,
     cast(cost as double) / nullif(new_members, 0) as cac_exact,
     (cast(net_gmv as double) - cast(cost as double)) / nullif(cast(cost as double), 0) as roi,
     cast(lead_members as double) / nullif(new_members, 0) as lead_rate,

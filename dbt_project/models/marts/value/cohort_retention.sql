@@ -2,6 +2,8 @@
 -- acquisition month is the business-date month of first_seen_at; every cohort has a row for
 -- months_since = 0 .. (latest business month − cohort month), even when nobody was active.
 -- Activity is by business date: touchpoint events (event_at) and paid orders (paid_at).
+-- cumulative_net_gmv_per_member is the DOUBLE quotient rounded to cents half away from zero
+-- (money_from_double: the same cents on DuckDB and Spark).
 with members as (
     select
         member_id,
@@ -105,7 +107,7 @@ select
     cumulative.repeat_buyers,
     cast(cumulative.repeat_buyers as double) / cohort_months.cohort_members as repeat_buyer_rate,
     cast(cumulative_gmv.cumulative_net_gmv as decimal(18, 2)) as cumulative_net_gmv,
-    cast(cast(cumulative_gmv.cumulative_net_gmv as double) / cohort_months.cohort_members as decimal(18, 2))
+    {{ money_from_double('cast(cumulative_gmv.cumulative_net_gmv as double) / cohort_months.cohort_members') }}
         as cumulative_net_gmv_per_member
 from cohort_months
 left join retained

@@ -29,7 +29,9 @@ select
     orders.refund_amount,
     orders.net_gmv,
     case when orders.is_paid and buyers.member_id is not null then
-        row_number() over (partition by buyers.member_id, orders.is_paid order by orders.paid_at, orders.order_no)
+        -- bigint: row_number is INT on Spark
+        cast(row_number() over (partition by buyers.member_id, orders.is_paid order by orders.paid_at nulls last, orders.order_no)
+            as bigint)
     end as paid_order_number
 from orders
 left join buyers on buyers.record_id = 'order:' || orders.order_no

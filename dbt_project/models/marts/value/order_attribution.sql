@@ -47,7 +47,7 @@ credited as (
         case models.model
             when 'first_touch' then 1.0
             when 'last_touch' then 1.0
-            when 'linear' then 1.0 / touches.touchpoints_in_window
+            when 'linear' then cast(1 as double) / touches.touchpoints_in_window
             else touches.decay_credit
         end as credit
     from touches
@@ -62,12 +62,12 @@ direct as (
         paid_orders.order_no,
         paid_orders.member_id,
         models.model,
-        cast(null as varchar) as event_id,
-        cast(null as varchar) as event,
-        cast(null as varchar) as stage,
+        cast(null as string) as event_id,
+        cast(null as string) as event,
+        cast(null as string) as stage,
         'direct' as channel,
-        cast(null as varchar) as campaign_id,
-        cast(null as varchar) as touchpoint_id,
+        cast(null as string) as campaign_id,
+        cast(null as string) as touchpoint_id,
         cast(null as timestamp) as event_at,
         cast(null as bigint) as ms_before_paid,
         cast(null as bigint) as touch_sequence,
@@ -91,8 +91,9 @@ cents as (
     -- to the rows with the largest remainders (ties: earlier touch, then event_id)
     select
         all_credits.*,
-        round(cast(all_credits.credit as double) * cast(all_credits.net_gmv * 100 as double), 6) as exact_cents,
-        floor(round(cast(all_credits.credit as double) * cast(all_credits.net_gmv * 100 as double), 6)) as floor_cents,
+        {{ round_double('cast(all_credits.credit as double) * cast(all_credits.net_gmv * 100 as double)', 6) }} as exact_cents,
+        floor({{ round_double('cast(all_credits.credit as double) * cast(all_credits.net_gmv * 100 as double)', 6) }})
+            as floor_cents,
         cast(round(all_credits.net_gmv * 100, 0) as bigint) as order_cents
     from all_credits
 ),
@@ -103,7 +104,8 @@ ranked as (
         cents.order_cents - sum(cents.floor_cents) over (partition by cents.order_no, cents.model) as missing_cents,
         row_number() over (
             partition by cents.order_no, cents.model
-            order by cents.exact_cents - cents.floor_cents desc, cents.touch_sequence asc, cents.event_id asc) as remainder_rank
+            order by cents.exact_cents - cents.floor_cents desc, cents.touch_sequence asc nulls last, cents.event_id asc nulls last)
+            as remainder_rank
     from cents
 )
 
