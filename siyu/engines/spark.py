@@ -334,6 +334,14 @@ def _results(result: Any) -> Iterator[Any]:
     yield from getattr(result, "results", None) or []
 
 
+def _cause(message: str | None) -> str:
+    """The telling line of a dbt node's message: dbt's first line only says "Runtime Error in model …"."""
+    lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].endswith(")") and " Error in " in lines[0]:
+        lines = lines[1:]
+    return lines[0][:300] if lines else "(no message; see dbt's log)"
+
+
 def run_dbt(project_dir: Path, build_dir: Path, select: Sequence[str] | None = None,
             dbt_vars: str | None = None) -> DbtOutcome:
     """`dbt build --target spark` in this process: dbt-spark's session method reuses our SparkSession."""
@@ -347,8 +355,7 @@ def run_dbt(project_dir: Path, build_dir: Path, select: Sequence[str] | None = N
         outcome.counts[status] = outcome.counts.get(status, 0) + 1
         node = result.node
         if status in ("error", "fail", "runtime error"):
-            message = (result.message or "").strip().splitlines()
-            outcome.failed.append(f"{node.unique_id}: {status}" + (f": {message[0][:300]}" if message else ""))
+            outcome.failed.append(f"{node.unique_id}: {status}: {_cause(result.message)}")
         elif node.resource_type == "model" and node.schema == "marts" and status == "success":
             outcome.marts.append(node.alias)
     if not outcome.success and not outcome.failed:
