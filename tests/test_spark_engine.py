@@ -105,6 +105,14 @@ def test_replace_dir_swaps_a_folder_whole(tmp_path):
     assert (tmp_path / "x").is_dir()
 
 
+def test_a_failed_nodes_cause_is_its_telling_line():
+    spark_error = ("Runtime Error in model stg_x (models/staging/stg_x.sql)\n  Runtime Error\n    \n"
+                   "    [PARSE_SYNTAX_ERROR] Syntax error at or near 'qualify'.\n    == SQL ==\n    select 1")
+    assert engine._cause(spark_error) == "[PARSE_SYNTAX_ERROR] Syntax error at or near 'qualify'."
+    assert engine._cause("Got 3 results, configured to fail if != 0") == "Got 3 results, configured to fail if != 0"
+    assert engine._cause(None) == "(no message; see dbt's log)"
+
+
 def test_no_java_is_a_clear_error_and_changes_nothing(tmp_path):
     env = dict(os.environ, JAVA_HOME=str(tmp_path / "no-jdk"), SIYU_DEMO="1")
     out = subprocess.run([sys.executable, "-m", "siyu.cli", "build", "--engine", "spark", "--warehouse",
