@@ -163,6 +163,10 @@ models:
       - {name: paid_at, data_type: timestamp}
       - {name: landed_date, data_type: date}
       - {name: buyer_phone_hash, data_type: string}
+  - name: m_cost_rows
+    description: Rows of a raw source without landing data (an empty Parquet folder).
+    columns:
+      - {name: cost_rows, data_type: bigint}
 """
 
 
@@ -179,14 +183,17 @@ def scratch_project(root: Path) -> Path:
     shutil.copy(DBT_PROJECT_DIR / "models" / "staging" / "_sources.yml", project / "models" / "staging")
     (project / "models" / "marts").mkdir()
     (project / "models" / "marts" / "m_orders.sql").write_text(SCRATCH_MART)
+    (project / "models" / "marts" / "m_cost_rows.sql").write_text(
+        "select count(*) as cost_rows from {{ source('campaigns', 'campaign_costs') }}")
     (project / "models" / "marts" / "_m_orders.yml").write_text(SCRATCH_YAML)
     return project
 
 
 def small_landing(root: Path) -> Path:
-    """The shared landing example plus a day with a good and two broken tracking records."""
+    """The shared landing example without its campaign costs, plus a day with a good and two broken
+    tracking records."""
     landing = root / "landing"
-    shutil.copytree(LANDING_EXAMPLE, landing, ignore=shutil.ignore_patterns("README.md"))
+    shutil.copytree(LANDING_EXAMPLE, landing, ignore=shutil.ignore_patterns("README.md", "campaign_costs"))
     write_jsonl(landing, "tracking", "2026-05-19", [
         event("e-good", "content_impression", "2026-05-19 10:00", "oa_subscription", distinct_id="d-1"),
         '{"event_id": "e-broken", "event": ',
@@ -227,7 +234,7 @@ def test_spark_build_writes_parquet_marts_and_the_quarantine_ledger(tmp_path):
 
     first = spark_build(landing, warehouse, project, env, cwd)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    assert "1 marts written" in first.stdout and "Great Expectations" in first.stdout
+    assert "2 marts written" in first.stdout and "Great Expectations" in first.stdout
 
     con = duckdb.connect()
     mart = warehouse / "marts" / "m_orders"
@@ -249,6 +256,8 @@ def test_spark_build_writes_parquet_marts_and_the_quarantine_ledger(tmp_path):
     quarantined = con.execute(f"select source, file, line, reason from {parquet(con, ledger)} order by all").fetchall()
     assert quarantined == duckdb_loader_quarantine(landing) and len(quarantined) == 2
     assert {p.name for p in (warehouse / "raw" / "tracking").iterdir()} == {"_dt=2026-05-18", "_dt=2026-05-19"}
+    assert not list((warehouse / "raw" / "campaign_costs").iterdir())  # a source without data: an empty table
+    assert con.execute(f"select cost_rows from {parquet(con, warehouse / 'marts' / 'm_cost_rows')}").fetchall() == [(0,)]
 
     # readers' parts are readable, the rest is the owner's; no build folder or stray Spark files remain
     assert (warehouse / "marts").stat().st_mode & 0o005 == 0o005 and ledger.stat().st_mode & 0o005 == 0o005
