@@ -46,7 +46,7 @@ def _why_no_spark() -> str | None:
     if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None:
         return "pyspark / dbt-spark are not installed (pip install -r requirements.lock)"
     if not _java_available():
-        return "no Java 17 (JAVA_HOME or /usr/lib/jvm/java-17-openjdk-amd64) for Spark"
+        return "no Java 17 for Spark (JAVA_HOME, or /usr/lib/jvm/java-17-openjdk-*; scripts/test.sh installs it)"
     return None
 
 

@@ -51,7 +51,7 @@ from ..settings import DBT_PROJECT_DIR, Settings
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-DEFAULT_JAVA_HOME = Path("/usr/lib/jvm/java-17-openjdk-amd64")
+JAVA_17_HOMES = "/usr/lib/jvm/java-17-openjdk-*"  # Debian/Ubuntu's openjdk-17 (amd64, arm64, …)
 LAYER_DATABASES = ("staging", "intermediate", "marts", "reference")  # macros/generate_schema_name.sql, seeds' +schema
 PUBLISHED_MODE_DIR, PUBLISHED_MODE_FILE = 0o755, 0o644  # marts and the quarantine ledger: readers' product, no PII
 PII_PROBE = "13800138000"  # a well-known test number, hashed by Python and by Spark to check the pads
@@ -109,8 +109,9 @@ class SparkLayout:
 def prepare_java() -> Path:
     """JAVA_HOME for the JVM pyspark starts: the environment's, else Java 17 at its Debian path.
     Spark 4.0 supports Java 17 and 21; a newer default `java` on PATH (25 here) is not used."""
-    if not os.environ.get("JAVA_HOME") and DEFAULT_JAVA_HOME.is_dir():
-        os.environ["JAVA_HOME"] = str(DEFAULT_JAVA_HOME)
+    installed = sorted(Path("/").glob(JAVA_17_HOMES.lstrip("/")))
+    if not os.environ.get("JAVA_HOME") and installed:
+        os.environ["JAVA_HOME"] = str(installed[0])
     home = os.environ.get("JAVA_HOME")
     java = Path(home) / "bin" / "java" if home else shutil.which("java")
     if not java or not Path(java).exists():
