@@ -494,33 +494,16 @@ def run_spark_build(landing_dir: Path, warehouse_dir: Path, full_refresh: bool =
 def _build(layout: SparkLayout, settings: Settings, full_refresh: bool, select: Sequence[str] | None,
            project_dir: Path, dbt_vars: str | None) -> int:
     timings = Timings()
-    started = time.monotonic()
-    load_raw(settings, full_refresh)
-    exported = export_raw(settings, layout)
-    timings.record("raw load + Parquet export", started)
-    for source, n in quarantine_counts(settings).items():
-        print(f"siyu build (spark): {source}: {n:,} records quarantined (ledger: {layout.quarantine})", file=sys.stderr)
+    exported = _load_and_export(layout, settings, full_refresh, timings)
     for stale in layout.stale_build_dirs():  # a failed earlier build's folder (kept for its logs until now)
         shutil.rmtree(stale, ignore_errors=True)
     build_dir = layout.new_build_dir()
     _say(f"raw: {sum(v for k, v in exported.items() if k in RAW_TABLES):,} rows as Parquet under {layout.raw}; "
          f"building in {build_dir}")
-    started = time.monotonic()
-    spark = start_session(build_dir)
-    timings.record("Spark start", started)
-    try:
-        started = time.monotonic()
-        declare_pii_pads(spark, resolve_salt())
-        register_raw_tables(spark, layout, raw_columns(settings))
-        create_layer_databases(spark, build_dir)
-        timings.record("session setup", started)
-        reuse_partial_parse(layout, build_dir)
-        outcome = run_dbt(project_dir, build_dir, select, dbt_vars)
-        keep_partial_parse(layout, build_dir)
-        timings.marks["dbt build"] = outcome.seconds
-    finally:
-        spark.stop()
+    outcome = _build_in_spark(layout, settings, build_dir, select, project_dir, dbt_vars, timings)
     _copy_dbt_log(build_dir, layout)
+    if outcome is None:
+        return 1
     if not outcome.success:
         print(f"siyu build (spark) FAILED; {layout.marts} was not changed. dbt's files: {build_dir}", file=sys.stderr)
         for failed in outcome.failed:
@@ -535,6 +518,53 @@ def _build(layout: SparkLayout, settings: Settings, full_refresh: bool, select: 
          "file run on the DuckDB engine only (siyu build without --engine spark)")
     _say(f"times: {timings.line()}")
     return 0
+
+
+def _load_and_export(layout: SparkLayout, settings: Settings, full_refresh: bool, timings: Timings) -> dict[str, int]:
+    started = time.monotonic()
+    load_raw(settings, full_refresh)
+    exported = export_raw(settings, layout)
+    timings.record("raw load + Parquet export", started)
+    for source, n in quarantine_counts(settings).items():
+        print(f"siyu build (spark): {source}: {n:,} records quarantined (ledger: {layout.quarantine})", file=sys.stderr)
+    return exported
+
+
+def _build_in_spark(layout: SparkLayout, settings: Settings, build_dir: Path, select: Sequence[str] | None,
+                    project_dir: Path, dbt_vars: str | None, timings: Timings) -> DbtOutcome | None:
+    """Start the session, prepare its catalog, run dbt; None when the session could not be prepared."""
+    started = time.monotonic()
+    spark = start_session(build_dir)
+    timings.record("Spark start", started)
+    try:
+        try:
+            _prepare_catalog(spark, layout, settings, build_dir, timings)
+        except Exception as error:  # a Spark error (Py4J, AnalysisException): one line, not a JVM stack trace
+            first_line = (str(error).strip().splitlines() or [""])[0][:500]
+            print(f"siyu build (spark) FAILED preparing the Spark session; {layout.marts} was not changed: "
+                  f"{type(error).__name__}: {first_line}", file=sys.stderr)
+            return None
+        reuse_partial_parse(layout, build_dir)
+        outcome = run_dbt(project_dir, build_dir, select, dbt_vars)
+        keep_partial_parse(layout, build_dir)
+        timings.marks["dbt build"] = outcome.seconds
+        return outcome
+    finally:
+        spark.stop()
+
+
+def _prepare_catalog(spark: SparkSession, layout: SparkLayout, settings: Settings, build_dir: Path,
+                     timings: Timings) -> None:
+    """What dbt needs in the session before it starts: the PII pads, raw.*, the layer databases."""
+    started = time.monotonic()
+    declare_pii_pads(spark, resolve_salt())
+    timings.record("PII pads", started)
+    started = time.monotonic()
+    register_raw_tables(spark, layout, raw_columns(settings))
+    timings.record("raw tables", started)
+    started = time.monotonic()
+    create_layer_databases(spark, build_dir)
+    timings.record("layer databases", started)
 
 
 def _copy_dbt_log(build_dir: Path, layout: SparkLayout) -> None:
