@@ -40,6 +40,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
+import duckdb
+
 from ..build import RunRefused, connect_working_db, report_skipped, working_db_alone
 from ..landing import loader
 from ..landing.discovery import scan
@@ -157,7 +159,7 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _export_table(con: Any, query: str, out_dir: Path, partition_by: str | None) -> None:
+def _export_table(con: duckdb.DuckDBPyConnection, query: str, out_dir: Path, partition_by: str | None) -> None:
     """COPY a query to Parquet in a fresh folder; an empty result still gets its folder."""
     if partition_by:
         con.execute(f"copy ({query}) to {_sql_string(str(out_dir))} (format parquet, partition_by ({partition_by}))")
