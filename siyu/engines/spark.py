@@ -247,6 +247,7 @@ def session_conf(build_dir: Path) -> dict[str, str]:
         "spark.sql.warehouse.dir": str(build_dir / "spark-warehouse"),
         "spark.sql.sources.default": "parquet",  # seeds (no file_format config) are Parquet tables too
         "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",  # its [Stage n:>  ] bars would interleave with dbt's node lines
         # dbt-spark sets it false before each of its statements; ours (catalog setup) run the same way
         "spark.sql.ansi.enabled": "false",
         **runtime_conf(),
