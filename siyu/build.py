@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-from dagster import AssetCheckSeverity
 
 from . import progress
 from .fingerprint import built_by_this_project, code_fingerprint, stamp_with_this_project
@@ -378,6 +377,9 @@ def _run_build(settings: Settings, landing: Landing, full_refresh: bool, rebuild
     finally:
         progress.deactivate()
     write_run_profile(result, settings.work_db.parent / "logs" / "last-build-profile.json")
+    # Dagster is imported here, not at the top: the Spark engine reuses this module without it
+    from dagster import AssetCheckSeverity
+
     evaluations = [e.asset_check_evaluation_data for e in result.all_events
                    if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed]
     # dbt `warn` tests and GE warnings are reported, but only ERROR-severity failures fail the build

@@ -18,7 +18,23 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+SPARK_WAREHOUSE_DEFAULT = "data/warehouse-spark"
+
+
+def _build_spark(args: argparse.Namespace) -> int:
+    from .engines.spark import run_spark_build
+
+    landing = Path(args.landing or os.environ.get("SIYU_LANDING_DIR", "data/landing"))
+    warehouse = Path(args.warehouse or os.environ.get("SIYU_SPARK_WAREHOUSE", SPARK_WAREHOUSE_DEFAULT))
+    return run_spark_build(landing, warehouse, full_refresh=args.full_refresh, select=args.select)
+
+
 def _build(args: argparse.Namespace) -> int:
+    if args.engine == "spark":
+        return _build_spark(args)
+    if args.select:
+        print("siyu build: --select is for --engine spark only (the DuckDB build runs every node)", file=sys.stderr)
+        return 2
     if args.landing:
         os.environ["SIYU_LANDING_DIR"] = args.landing
     if args.warehouse:
@@ -82,8 +98,16 @@ def main(argv: list[str] | None = None) -> int:
 
     build = sub.add_parser("build", help="load new landing partitions, run dbt and the checks, publish")
     build.add_argument("--landing", help="landing folder (default $SIYU_LANDING_DIR or data/landing)")
-    build.add_argument("--warehouse", help="published DuckDB file (default $SIYU_WAREHOUSE or data/warehouse/siyu.duckdb)")
+    build.add_argument("--warehouse", help="published DuckDB file (default $SIYU_WAREHOUSE or data/warehouse/siyu.duckdb); "
+                                           "with --engine spark the output folder: Parquet marts in DIR/marts/<mart>/ "
+                                           f"(default $SIYU_SPARK_WAREHOUSE or {SPARK_WAREHOUSE_DEFAULT})")
     build.add_argument("--full-refresh", action="store_true", help="reload every landing partition")
+    build.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                       help="duckdb (default): the Dagster pipeline and the published DuckDB file; spark: the same marts "
+                            "by dbt-spark on an in-process Spark (needs Java 17), dbt tests as the checks (README: Spark engine)")
+    build.add_argument("--select", nargs="+", metavar="SPEC",
+                       help="--engine spark only: build just these dbt nodes (dbt --select syntax); marts not built keep "
+                            "their previous folders")
     build.set_defaults(func=_build)
 
     sql = sub.add_parser("sql", help="query the published warehouse (read-only)",

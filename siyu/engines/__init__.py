@@ -1,0 +1,1 @@
+"""Build engines other than the default DuckDB pipeline (`siyu build --engine …`)."""
