@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from data_quality.parquet_marts import parquet_mart_folders, validate_parquet_marts
-from data_quality.suites import TableSuite, column_types, not_null
+from data_quality.parquet_marts import attach_parquet_layers, parquet_table_folders, validate_parquet_marts
+from data_quality.suites import TableSuite, column_types, not_null, sql_check
 from siyu.landing.loader import ensure_raw_schema
 
 MEMBER_SUITE = TableSuite(
@@ -27,9 +27,9 @@ def _raw_layer(db: Path) -> None:
     con.close()
 
 
-def _write_mart(marts_dir: Path, name: str, select_sql: str, files: int = 1) -> None:
-    """A mart folder of `files` Parquet part files, as Spark writes them."""
-    folder = marts_dir / name
+def _write_mart(build_dir: Path, name: str, select_sql: str, files: int = 1, layer: str = "marts") -> None:
+    """A table folder of `files` Parquet part files under <build dir>/<layer>/, as Spark writes them."""
+    folder = build_dir / layer / name
     folder.mkdir(parents=True)
     con = duckdb.connect()
     for i in range(files):
@@ -47,18 +47,18 @@ MEMBERS = ("select * from (values ('m_1', 12.50::decimal(18,2), timestamp '2026-
 def work(tmp_path: Path) -> tuple[Path, Path]:
     db = tmp_path / "work.duckdb"
     _raw_layer(db)
-    return db, tmp_path / "marts"
+    return db, tmp_path / "build"
 
 
 def test_suites_pass_on_good_parquet_marts_and_leave_no_views(work):
     db, marts = work
     _write_mart(marts, "dim_member", MEMBERS.format(mark="mini_program"), files=2)
-    (marts / "empty_folder").mkdir()
-    assert list(parquet_mart_folders(marts)) == ["dim_member"]
+    (marts / "marts" / "empty_folder").mkdir()
+    assert list(parquet_table_folders(marts / "marts")) == ["dim_member"]
     outcome, = validate_parquet_marts(db, marts, suites=[MEMBER_SUITE], build_docs=False)
     assert outcome.success and outcome.evaluated_expectations == 4, outcome.summary()
     con = duckdb.connect(str(db), read_only=True)
-    assert con.execute("select count(*) from duckdb_views() where schema_name = 'marts'").fetchone()[0] == 0
+    assert con.execute("select count(*) from duckdb_views() where not internal").fetchone()[0] == 0
     con.close()
 
 
@@ -86,3 +86,23 @@ def test_a_missing_mart_fails_its_suite(work):
     outcomes = validate_parquet_marts(db, marts, build_docs=False)
     missing = [o for o in outcomes if o.table != "marts.dim_member" and o.suite_name != "marts_pii_scan"]
     assert missing and not any(o.success for o in missing)
+
+
+def test_suites_read_the_layers_below_the_marts(work):
+    db, build = work
+    _write_mart(build, "dim_member", MEMBERS.format(mark="oa"))
+    _write_mart(build, "int_members", "select 'm_1' as member_id", layer="intermediate")
+    suite = TableSuite(name="probe_members_known", table="marts.dim_member", expectations=(sql_check(
+        "every member is known below", "select * from {batch} where member_id not in "
+        "(select member_id from intermediate.int_members)"),))
+    outcome, = validate_parquet_marts(db, build, suites=[suite], build_docs=False)
+    assert not outcome.success and "1 unexpected row" in outcome.failed[0].reason, outcome.summary()
+
+
+def test_views_never_replace_a_duckdb_builds_tables(work):
+    db, build = work
+    con = duckdb.connect(str(db))
+    con.execute("create schema marts; create table marts.dim_member (member_id varchar)")
+    con.close()
+    with pytest.raises(ValueError, match="refusing to replace"):
+        attach_parquet_layers(db, build)

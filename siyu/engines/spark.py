@@ -14,12 +14,14 @@ as the DuckDB pipeline loads it. Then:
    table cannot be created over an existing folder, and a fresh folder keeps a failed run away from
    what readers see);
 4. dbt runs in-process (`dbtRunner`, `build --target spark`); dbt-spark's session method finds the
-   session above through `SparkSession.builder.getOrCreate()`. dbt tests are the blocking checks;
-5. only when every node passed is each mart's folder swapped into `DIR/marts/<mart>/` (one atomic
+   session above through `SparkSession.builder.getOrCreate()`. dbt's tests are the first blocking checks;
+5. the marts' Great Expectations suites and PII scan (the DuckDB engine's, unchanged) run on the built
+   Parquet marts through DuckDB views (`data_quality.parquet_marts`): the second blocking check;
+6. only when both passed is each mart's folder swapped into `DIR/marts/<mart>/` (one atomic
    `renameat2(RENAME_EXCHANGE)` per mart) and the build folder removed. A failure leaves `DIR/marts`
-   as it was, names the failed nodes and exits non-zero.
+   as it was, names the failed nodes or suites and exits non-zero.
 
-Great Expectations suites, Dagster and the published DuckDB file stay with the DuckDB engine for now.
+Dagster, the published DuckDB file, dbt docs and the dashboard stay with the DuckDB engine.
 
 Layout of DIR (`SparkLayout`): `marts/` and `raw/quarantine/` are for readers (world-readable, no
 personal data); `raw/<table>/` (personal data, as in the working database) and `.work/` (the working
@@ -31,6 +33,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import hashlib
+import logging
 import os
 import shutil
 import sys
@@ -389,6 +392,24 @@ def run_dbt(project_dir: Path, build_dir: Path, select: Sequence[str] | None = N
     return outcome
 
 
+# --- the marts' quality gate -------------------------------------------------------------------------
+
+def check_marts(settings: Settings, build_dir: Path, marts: Sequence[str]) -> list[str]:
+    """The DuckDB engine's mart suites and PII scan, run on this build's Parquet marts (through views in
+    the working DuckDB, which holds the raw names and texts the scan compares with) before any is
+    published. Only the marts this run built are checked (a `--select` build builds a few).
+    Returns the summaries of failed suites; empty when all passed."""
+    from data_quality.parquet_marts import validate_parquet_marts
+
+    if not marts:
+        return []
+    # dbt's in-process run leaves the root logger at INFO: GE would print its temp-folder notices
+    # (verdicts and metric errors are in the outcomes)
+    logging.getLogger("great_expectations").setLevel(logging.CRITICAL)
+    outcomes = validate_parquet_marts(settings.work_db, build_dir, settings.quality_docs_dir, marts=marts)
+    return [outcome.summary() for outcome in outcomes if not outcome.success]
+
+
 # --- publishing the marts ---------------------------------------------------------------------------
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -512,13 +533,23 @@ def _build(layout: SparkLayout, settings: Settings, full_refresh: bool, select: 
         for failed in outcome.failed:
             print(f"  failed: {failed}", file=sys.stderr)
         return 1
+    started = time.monotonic()
+    failed_suites = check_marts(settings, build_dir, outcome.marts)
+    timings.record("Great Expectations", started)
+    if failed_suites:
+        print(f"siyu build (spark) FAILED its Great Expectations suites; {layout.marts} was not changed. "
+              f"Reports: {settings.quality_docs_dir}", file=sys.stderr)
+        for summary in failed_suites:
+            print(f"  {summary}", file=sys.stderr)
+        return 1
     published = publish_marts(build_dir, layout.marts, outcome.marts)
     shutil.rmtree(build_dir, ignore_errors=True)
     _say(f"{len(published)} marts written under {layout.marts} "
          f"({', '.join(f'{k} {v}' for k, v in sorted(outcome.counts.items()))}); "
          f"quarantine ledger: {layout.quarantine} ({exported['quarantine']:,} rows)")
-    _say("dbt tests were the blocking checks; Great Expectations suites, Dagster and the published DuckDB "
-         "file run on the DuckDB engine only (siyu build without --engine spark)")
+    _say("blocking checks passed: dbt's tests on Spark, then the marts' Great Expectations suites and PII scan "
+         f"on the Parquet marts (reports: {settings.quality_docs_dir}); Dagster and the published DuckDB file "
+         "are the DuckDB engine's (siyu build without --engine spark)")
     _say(f"times: {timings.line()}")
     return 0
 

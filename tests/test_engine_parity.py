@@ -1,0 +1,83 @@
+"""The same landing built by both engines gives the same marts (issue #15, DESIGN §8).
+
+The landing is the suite's shared simulated one (2,000 members × 60 days with late and duplicated
+events, malformed lines, recalled messages, re-exported snapshots, shared identifiers), whose
+DuckDB build other modules read too. `siyu build --engine spark` builds it again on an in-process
+Spark; then every mart must have the same columns with the same types (read by DuckDB: money
+DECIMAL(18,2), times plain TIMESTAMP in UTC, lists VARCHAR[]) and the same rows (tests/parity.py:
+exact, except DOUBLE ratios to a relative 1e-12), and the quarantine ledger the same entries.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from siyu.publish import QUARANTINE_COLUMNS
+from tests.harness import run_siyu, siyu_env
+from tests.parity import mart_differences
+from tests.test_spark_engine import needs_spark
+
+pytestmark = [pytest.mark.e2e, needs_spark]
+
+
+@pytest.fixture(scope="module")
+def spark_build(simulated, tmp_path_factory) -> tuple[Path, Path, str]:
+    """(published DuckDB file, Spark output folder, the Spark build's stdout)."""
+    landing, published = simulated
+    work = tmp_path_factory.mktemp("spark-engine")
+    out = work / "warehouse"
+    result = run_siyu(["build", "--engine", "spark", "--landing", str(landing), "--warehouse", str(out)],
+                      siyu_env(work), cwd=work, timeout=1200)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return published, out, result.stdout
+
+
+def test_every_mart_is_identical_on_both_engines(spark_build):
+    published, out, _ = spark_build
+    con = duckdb.connect(str(published), read_only=True)
+    marts = [r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()]
+    con.close()
+    assert len(marts) >= 21  # every mart of DESIGN §6 and the extras
+    assert mart_differences(published, out / "marts") == {}
+
+
+def test_money_times_and_lists_have_the_contract_types(spark_build):
+    _, out, _ = spark_build
+    con = duckdb.connect()
+    types = dict(con.execute(
+        f"select column_name, column_type from (describe select * from read_parquet('{out}/marts/fct_orders/*.parquet'))"
+    ).fetchall())
+    assert types["net_gmv"] == "DECIMAL(18,2)" and types["paid_at"] == "TIMESTAMP" and types["paid_date"] == "DATE"
+    tags = con.execute(f"select column_type from (describe select * from read_parquet('{out}/marts/dim_member/*.parquet')) "
+                       "where column_name = 'tags'").fetchone()
+    assert tags == ("VARCHAR[]",)
+
+
+def test_the_quarantine_ledger_is_the_duckdb_builds(spark_build):
+    published, out, _ = spark_build
+    columns = ", ".join(c for c in QUARANTINE_COLUMNS if c != "loaded_at")  # each build's own load time
+    con = duckdb.connect(str(published), read_only=True)
+    duck = con.execute(f"select {columns} from raw.quarantine order by all").fetchall()
+    spark = con.execute(f"select {columns} from read_parquet('{out}/raw/quarantine/*.parquet') order by all").fetchall()
+    con.close()
+    assert duck and spark == duck
+    assert len(con_columns(out)) == len(QUARANTINE_COLUMNS)  # the readers' allow-list, raw_text never
+
+
+def con_columns(out: Path) -> list[str]:
+    con = duckdb.connect()
+    try:
+        return [r[0] for r in con.execute(f"describe select * from read_parquet('{out}/raw/quarantine/*.parquet')").fetchall()]
+    finally:
+        con.close()
+
+
+def test_both_blocking_checks_ran_and_nothing_is_left_behind(spark_build):
+    _, out, stdout = spark_build
+    assert "PASS=" in stdout and "ERROR=0" in stdout  # dbt's tests on Spark
+    assert "Great Expectations suites and PII scan on the Parquet marts" in stdout
+    assert not list(out.glob(".build-*"))
+    assert sorted(p.name for p in out.iterdir()) == [".work", "marts", "raw"]
