@@ -51,6 +51,8 @@ def _sql(args: argparse.Namespace) -> int:
 
 
 def _forget(args: argparse.Namespace) -> int:
+    if args.engine == "spark":
+        return _forget_spark(args)
     if args.warehouse:
         os.environ["SIYU_WAREHOUSE"] = args.warehouse
     if args.landing:
@@ -63,6 +65,20 @@ def _forget(args: argparse.Namespace) -> int:
     kind, value = next((k, getattr(args, k)) for k in ("phone", "unionid", "external_userid", "openid", "distinct_id")
                        if getattr(args, k) is not None)
     return run_forget(kind, value)
+
+
+def _forget_spark(args: argparse.Namespace) -> int:
+    from .forget import run_forget_spark
+
+    if args.list:
+        print("siyu forget: --list reads the DuckDB warehouse; for a Spark warehouse the requests are in "
+              "DIR/.work/siyu.work.duckdb (raw._forget_requests)", file=sys.stderr)
+        return 2
+    kind, value = next((k, getattr(args, k)) for k in ("phone", "unionid", "external_userid", "openid", "distinct_id")
+                       if getattr(args, k) is not None)
+    warehouse = Path(args.warehouse or os.environ.get("SIYU_SPARK_WAREHOUSE", SPARK_WAREHOUSE_DEFAULT))
+    landing = Path(args.landing or os.environ.get("SIYU_LANDING_DIR", "data/landing"))
+    return run_forget_spark(kind, value, warehouse, landing)
 
 
 def _docs(args: argparse.Namespace) -> int:
@@ -136,7 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     who.add_argument("--distinct-id", metavar="D")
     who.add_argument("--list", action="store_true", help="show the forget requests (hashes and times)")
     forget.add_argument("--landing", help="landing folder (default $SIYU_LANDING_DIR or data/landing)")
-    forget.add_argument("--warehouse", help="published DuckDB file (default $SIYU_WAREHOUSE or data/warehouse/siyu.duckdb)")
+    forget.add_argument("--warehouse", help="published DuckDB file (default $SIYU_WAREHOUSE or data/warehouse/siyu.duckdb); "
+                                            "with --engine spark the Spark warehouse folder")
+    forget.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                        help="spark: erase from a `siyu build --engine spark` folder (its working DuckDB, raw Parquet "
+                             "and marts) and rebuild it")
     forget.set_defaults(func=_forget)
 
     docs = sub.add_parser("docs", help="serve the quality reports, dbt docs and dashboard (the Dagster UI links here)")

@@ -79,7 +79,8 @@ def request_rows(identifiers: list[str], salt: str, request_id: str, at: datetim
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+    """A table or a view (the Spark engine's identity graph is views over Parquet)."""
+    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
                             [schema, table]).fetchone()[0])
 
 
@@ -117,7 +118,9 @@ def _update_ledger(con: duckdb.DuckDBPyConnection, removed: suppression.Suppress
 
 
 def erase_from_raw(settings: Settings, identifier: str, salt: str) -> tuple[str | None, suppression.Suppressed, WarehouseCounts]:
-    """Steps 1–3 in one transaction: find the member, record the request, suppress their raw records."""
+    """Steps 1–3 in one transaction: find the member, record the request, suppress their raw records.
+    The identity graph is read from the working database's `intermediate` schema (on the Spark
+    engine: views over the last build's identity Parquet, see run_forget_spark)."""
     from .build import connect_working_db
 
     con = connect_working_db(settings.work_db)
@@ -241,4 +244,61 @@ def run_forget(kind: str, value: str) -> int:
     print(f"  members            {before.members:>12,} → {after.members:,}")
     print(f"  funnel             {' → '.join(f'{n:,}' for n in before.funnel)}  ⇒  {' → '.join(f'{n:,}' for n in after.funnel)}")
     print(f"  net GMV            {before.net_gmv:>12,.2f} → {after.net_gmv:,.2f}")
+    return 0
+
+
+def run_forget_spark(kind: str, value: str, warehouse_dir: Path, landing_dir: Path) -> int:
+    """`siyu forget --engine spark --warehouse DIR`: the same erasure for a Spark warehouse. Its working
+    DuckDB (DIR/.work) holds the raw layer and the suppression ledger; the person's member is looked up
+    in the last build's identity graph (DIR/.work/identity); then a Spark build rewrites DIR/raw/ and
+    DIR/marts/ from the erased raw layer (Spark builds are always whole), and the working database is
+    compacted."""
+    from data_quality.parquet_marts import attach_parquet_layers, detach_parquet_layers
+
+    from .build import RunRefused, _exclusive_run, working_db_alone
+    from .engines.spark import SparkLayout, run_spark_build
+
+    os.umask(0o077)
+    layout = SparkLayout(warehouse_dir.resolve())
+    settings = layout.settings(landing_dir)
+    settings.export()
+    if not settings.work_db.exists():
+        print(f"siyu forget: {warehouse_dir} has no Spark build yet (no {settings.work_db}); nothing to erase",
+              file=sys.stderr)
+        return 2
+    try:
+        ensure_salt()
+        salt = resolve_salt()
+        identifier = identifier_of(kind, value, salt)
+    except (MissingSaltError, ForgetRefused) as error:
+        print(f"siyu forget: {error}", file=sys.stderr)
+        return 2
+    try:
+        with working_db_alone(settings, full_refresh=False):
+            attach_parquet_layers(settings.work_db, layout.identity, layers=("intermediate",))
+            try:
+                member, removed, _ = erase_from_raw(settings, identifier, salt)
+            finally:
+                detach_parquet_layers(settings.work_db, layers=("intermediate",))
+    except ForgetRefused as error:
+        print(f"siyu forget: {error}", file=sys.stderr)
+        return 2
+    except RunRefused as refused:
+        print(f"siyu forget: {refused}", file=sys.stderr)
+        return refused.code
+    who = f"member {member}" if member else "no member (the identifier is not in the identity graph)"
+    print(f"siyu forget: {kind} → {who}; request recorded as salted hashes; "
+          f"{sum(removed.rows.values()):,} raw records and {sum(removed.quarantined.values()):,} quarantined lines "
+          f"removed, {sum(removed.rewritten.values()):,} records that mentioned them rewritten; rebuilding on Spark",
+          flush=True)
+    code = run_spark_build(settings.landing_dir, layout.root)
+    if code != 0:
+        print("siyu forget: the Spark rebuild failed; the person is out of the working database's raw layer and stays "
+              f"out of every load, but {layout.raw} and {layout.marts} still hold the previous build. Fix the cause and "
+              "run `siyu build --engine spark`.", file=sys.stderr)
+        return code
+    with _exclusive_run(settings.work_db) as holder:
+        if holder is None:
+            compact(settings.work_db)
+    print(f"siyu forget: done; {layout.raw} and {layout.marts} were rewritten without them")
     return 0

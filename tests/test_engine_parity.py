@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from siyu.publish import QUARANTINE_COLUMNS
-from tests.harness import run_siyu, siyu_env
+from tests.harness import copy_build, run_siyu, siyu_env
 from tests.parity import mart_differences
 from tests.test_spark_engine import needs_spark
 
@@ -81,3 +81,39 @@ def test_both_blocking_checks_ran_and_nothing_is_left_behind(spark_build):
     assert "Great Expectations suites and PII scan on the Parquet marts" in stdout
     assert not list(out.glob(".build-*"))
     assert sorted(p.name for p in out.iterdir()) == [".work", "marts", "raw"]
+
+
+def test_forget_erases_a_person_from_a_spark_warehouse(spark_build, simulated, tmp_path):
+    """`siyu forget --engine spark`: the member (found through the kept identity graph, so every one of
+    their identifiers goes) leaves the raw Parquet, the working database and every mart."""
+    _, built, _ = spark_build
+    out = copy_build(built, tmp_path / "warehouse")  # the other tests keep reading the original
+    con = duckdb.connect()
+    identity = f"read_parquet('{out}/.work/identity/intermediate/int_identity_map/*.parquet')"
+    followers = f"(select 'unionid:' || unionid from read_parquet('{out}/raw/oa_followers/*/*.parquet'))"
+    member, unionid, identifiers = con.execute(f"""
+        select m.member_id, any_value(m.identifier) filter (where m.identifier in {followers}), count(*)
+        from {identity} m semi join read_parquet('{out}/marts/fct_orders/*.parquet') o using (member_id)
+        group by 1 having count(distinct m.identifier_kind) >= 3 and bool_or(m.identifier in {followers})
+        order by 1 limit 1""").fetchone()
+    assert identifiers >= 3 and unionid.startswith("unionid:")
+    members_before = con.execute(f"select count(*) from read_parquet('{out}/marts/dim_member/*.parquet')").fetchone()[0]
+
+    result = run_siyu(["forget", "--engine", "spark", "--warehouse", str(out), "--landing", str(simulated[0]),
+                       "--unionid", unionid.removeprefix("unionid:")], siyu_env(tmp_path), cwd=tmp_path, timeout=1200)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert f"member {member}" in result.stdout
+
+    for mart in ("dim_member", "fct_orders", "fct_touchpoint_events", "fct_member_funnel"):
+        assert con.execute(f"select count(*) from read_parquet('{out}/marts/{mart}/*.parquet') where member_id = ?",
+                           [member]).fetchone()[0] == 0, mart
+    assert con.execute(f"select count(*) from read_parquet('{out}/marts/dim_member/*.parquet')").fetchone()[0] == \
+        members_before - 1
+    assert con.execute(f"select count(*) from {identity} where member_id = ?", [member]).fetchone()[0] == 0
+    raw_unionid = unionid.removeprefix("unionid:")
+    assert con.execute(f"select count(*) from read_parquet('{out}/raw/oa_followers/*/*.parquet') where unionid = ?",
+                       [raw_unionid]).fetchone()[0] == 0
+    work = duckdb.connect(str(out / ".work" / "siyu.work.duckdb"), read_only=True)
+    assert work.execute("select count(*) from raw.oa_followers where unionid = ?", [raw_unionid]).fetchone()[0] == 0
+    assert work.execute("select count(*) from raw._forget_requests").fetchone()[0] == identifiers
+    work.close()

@@ -93,6 +93,11 @@ class SparkLayout:
     def work_db(self) -> Path:
         return self.work / "siyu.work.duckdb"
 
+    @property
+    def identity(self) -> Path:
+        """The last build's identity graph (`intermediate/<table>/` Parquet), kept for `siyu forget`."""
+        return self.work / "identity"
+
     def settings(self, landing_dir: Path) -> Settings:
         """The DuckDB pipeline's settings, pointed inside DIR: the loader, its lock and the salt guard
         are reused as they are. No DuckDB file is published by this engine."""
@@ -403,9 +408,9 @@ def check_marts(settings: Settings, build_dir: Path, marts: Sequence[str]) -> li
 
     if not marts:
         return []
-    # dbt's in-process run leaves the root logger at INFO: GE would print its temp-folder notices
-    # (verdicts and metric errors are in the outcomes)
-    logging.getLogger("great_expectations").setLevel(logging.CRITICAL)
+    # After dbt's in-process run the root logger has a handler, and this GE module pins its own logger at
+    # INFO: every check would print "Created temporary directory … for ephemeral docs site"
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     outcomes = validate_parquet_marts(settings.work_db, build_dir, settings.quality_docs_dir, marts=marts)
     return [outcome.summary() for outcome in outcomes if not outcome.success]
 
@@ -460,6 +465,20 @@ def publish_marts(build_dir: Path, marts_dir: Path, marts: Sequence[str]) -> lis
         make_readable(folder)
         replace_dir(folder, marts_dir / folder.name)
     return [marts_dir / p.name for p in built]
+
+
+IDENTITY_TABLES = ("int_identity_map", "int_identity_shared_identifiers")  # what siyu.forget looks a person up in
+
+
+def keep_identity_graph(build_dir: Path, layout: SparkLayout) -> None:
+    """The identity tables outlive the build folder (private, in DIR/.work/identity/intermediate/):
+    `siyu forget --engine spark` finds a person's member and identifiers there, as it does in the
+    DuckDB working database."""
+    for table in IDENTITY_TABLES:
+        built = build_dir / "intermediate" / table
+        if built.is_dir():
+            (layout.identity / "intermediate").mkdir(parents=True, exist_ok=True)
+            replace_dir(built, layout.identity / "intermediate" / table)
 
 
 # --- the command ------------------------------------------------------------------------------------
@@ -543,6 +562,7 @@ def _build(layout: SparkLayout, settings: Settings, full_refresh: bool, select: 
             print(f"  {summary}", file=sys.stderr)
         return 1
     published = publish_marts(build_dir, layout.marts, outcome.marts)
+    keep_identity_graph(build_dir, layout)
     shutil.rmtree(build_dir, ignore_errors=True)
     _say(f"{len(published)} marts written under {layout.marts} "
          f"({', '.join(f'{k} {v}' for k, v in sorted(outcome.counts.items()))}); "
