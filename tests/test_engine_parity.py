@@ -97,6 +97,8 @@ def test_forget_erases_a_person_from_a_spark_warehouse(spark_build, simulated, t
         group by 1 having count(distinct m.identifier_kind) >= 3 and bool_or(m.identifier in {followers})
         order by 1 limit 1""").fetchone()
     assert identifiers >= 3 and unionid.startswith("unionid:")
+    openids = con.execute(f"select count(*) from {identity} where member_id = ? and identifier_kind = 'openid'",
+                          [member]).fetchone()[0]
     members_before = con.execute(f"select count(*) from read_parquet('{out}/marts/dim_member/*.parquet')").fetchone()[0]
 
     result = run_siyu(["forget", "--engine", "spark", "--warehouse", str(out), "--landing", str(simulated[0]),
@@ -115,5 +117,6 @@ def test_forget_erases_a_person_from_a_spark_warehouse(spark_build, simulated, t
                        [raw_unionid]).fetchone()[0] == 0
     work = duckdb.connect(str(out / ".work" / "siyu.work.duckdb"), read_only=True)
     assert work.execute("select count(*) from raw.oa_followers where unionid = ?", [raw_unionid]).fetchone()[0] == 0
-    assert work.execute("select count(*) from raw._forget_requests").fetchone()[0] == identifiers
+    # one salted hash per identifier, and a bare-value one per openid (siyu.forget.request_rows)
+    assert work.execute("select count(*) from raw._forget_requests").fetchone()[0] == identifiers + openids
     work.close()
