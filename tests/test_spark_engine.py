@@ -2,10 +2,11 @@
 
 Quick tests (no JVM): the profile's Spark settings equal the session's, the HMAC pads, the raw type
 mapping, the folder swap, the CLI's errors. The end-to-end test runs the whole path — raw loader →
-Parquet → in-process Spark → dbt → marts swapped into DIR/marts/ — on a copy of the dbt project whose
-models are one scratch mart, because the real models are still being ported to Spark (issue #15);
-the real project is checked to parse on the spark target. Mart-by-mart parity with the DuckDB build
-comes with the ported models.
+Parquet → in-process Spark → dbt → checks → marts swapped into DIR/marts/ — on a copy of the dbt
+project whose models are two scratch marts (a second, failing build in seconds, not minutes): file
+layout and modes, the SQL HMAC, an empty source, no secret in any file, a failing dbt test leaving
+DIR/marts untouched. The real project on Spark, mart by mart against the DuckDB build, and `siyu
+forget --engine spark`: tests/test_engine_parity.py.
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ def test_select_is_refused_on_the_duckdb_engine(tmp_path):
 
 @needs_spark
 def test_the_real_project_parses_on_the_spark_target(tmp_path):
-    """dbt parses every model even for a partial build: parsing must work on spark while models are ported."""
+    """dbt parses every model even for a partial build (the scratch project's builds rely on it)."""
     from dbt.cli.main import dbtRunner
 
     result = dbtRunner().invoke(["parse", "--target", "spark", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
@@ -155,7 +156,7 @@ SCRATCH_YAML = """
 version: 2
 models:
   - name: m_orders
-    description: Scratch mart of the Spark runtime test (the real marts are being ported).
+    description: Scratch mart of the Spark runtime test.
     columns:
       - {name: order_no, data_type: string, data_tests: [not_null, unique]}
       - {name: paid_amount, data_type: "decimal(18,2)"}
