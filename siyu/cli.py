@@ -62,9 +62,14 @@ def _forget(args: argparse.Namespace) -> int:
 
     if args.list:
         return list_requests(Settings.from_env())
-    kind, value = next((k, getattr(args, k)) for k in ("phone", "unionid", "external_userid", "openid", "distinct_id")
-                       if getattr(args, k) is not None)
-    return run_forget(kind, value)
+    return run_forget(*_forget_who(args))
+
+
+def _forget_who(args: argparse.Namespace) -> tuple[str, str]:
+    """(identifier kind, value) of a forget request: the one identifier option given."""
+    from .forget import KINDS
+
+    return next((kind, getattr(args, kind)) for kind in KINDS if getattr(args, kind) is not None)
 
 
 def _forget_spark(args: argparse.Namespace) -> int:
@@ -74,8 +79,7 @@ def _forget_spark(args: argparse.Namespace) -> int:
         print("siyu forget: --list reads the DuckDB warehouse; for a Spark warehouse the requests are in "
               "DIR/.work/siyu.work.duckdb (raw._forget_requests)", file=sys.stderr)
         return 2
-    kind, value = next((k, getattr(args, k)) for k in ("phone", "unionid", "external_userid", "openid", "distinct_id")
-                       if getattr(args, k) is not None)
+    kind, value = _forget_who(args)
     warehouse = Path(args.warehouse or os.environ.get("SIYU_SPARK_WAREHOUSE", SPARK_WAREHOUSE_DEFAULT))
     landing = Path(args.landing or os.environ.get("SIYU_LANDING_DIR", "data/landing"))
     return run_forget_spark(kind, value, warehouse, landing)

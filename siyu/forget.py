@@ -196,32 +196,49 @@ def list_requests(settings: Settings) -> int:
     return 0
 
 
-def run_forget(kind: str, value: str) -> int:
-    from .build import RunRefused, _exclusive_run, run_build, working_db_alone
+def _erase(settings: Settings, kind: str, value: str, identity_parquet: Path | None = None,
+           ) -> tuple[int, WarehouseCounts | None]:
+    """Steps 1–3 with the command's messages: (exit code, the warehouse's counts before). A Spark
+    warehouse's identity graph is Parquet (`identity_parquet`/intermediate/<table>/), read through
+    views in its working DuckDB for the time of the lookup."""
+    from data_quality.parquet_marts import attach_parquet_layers, detach_parquet_layers
 
-    os.umask(0o077)
-    settings = Settings.from_env()
-    settings.export()
+    from .build import RunRefused, working_db_alone
+
     try:
         ensure_salt()
         salt = resolve_salt()
         identifier = identifier_of(kind, value, salt)
+        with working_db_alone(settings, full_refresh=False):
+            if identity_parquet is not None:
+                attach_parquet_layers(settings.work_db, identity_parquet, layers=("intermediate",))
+            try:
+                member, removed, before = erase_from_raw(settings, identifier, salt)
+            finally:
+                if identity_parquet is not None:
+                    detach_parquet_layers(settings.work_db, layers=("intermediate",))
     except (MissingSaltError, ForgetRefused) as error:
         print(f"siyu forget: {error}", file=sys.stderr)
-        return 2
-    try:
-        with working_db_alone(settings, full_refresh=False):
-            member, removed, before = erase_from_raw(settings, identifier, salt)
-    except ForgetRefused as error:
-        print(f"siyu forget: {error}", file=sys.stderr)
-        return 2
+        return 2, None
     except RunRefused as refused:
         print(f"siyu forget: {refused}", file=sys.stderr)
-        return refused.code
+        return refused.code, None
     who = f"member {member}" if member else "no member (the identifier is not in the identity graph)"
     print(f"siyu forget: {kind} → {who}; request recorded as salted hashes; "
           f"{sum(removed.rows.values()):,} raw records and {sum(removed.quarantined.values()):,} quarantined lines "
           f"removed, {sum(removed.rewritten.values()):,} records that mentioned them rewritten", flush=True)
+    return 0, before
+
+
+def run_forget(kind: str, value: str) -> int:
+    from .build import _exclusive_run, run_build
+
+    os.umask(0o077)
+    settings = Settings.from_env()
+    settings.export()
+    code, before = _erase(settings, kind, value)
+    if code != 0:
+        return code
     state = settings.work_db.with_name(settings.work_db.name + ".published-state.json")
     state.unlink(missing_ok=True)  # the next build must rebuild and republish, landing unchanged or not
     code = run_build(full_refresh=False, rebuild_models=True)  # staging is incremental: rebuild it without them
@@ -253,9 +270,7 @@ def run_forget_spark(kind: str, value: str, warehouse_dir: Path, landing_dir: Pa
     in the last build's identity graph (DIR/.work/identity); then a Spark build rewrites DIR/raw/ and
     DIR/marts/ from the erased raw layer (Spark builds are always whole), and the working database is
     compacted."""
-    from data_quality.parquet_marts import attach_parquet_layers, detach_parquet_layers
-
-    from .build import RunRefused, _exclusive_run, working_db_alone
+    from .build import _exclusive_run
     from .engines.spark import SparkLayout, run_spark_build
 
     os.umask(0o077)
@@ -266,31 +281,10 @@ def run_forget_spark(kind: str, value: str, warehouse_dir: Path, landing_dir: Pa
         print(f"siyu forget: {warehouse_dir} has no Spark build yet (no {settings.work_db}); nothing to erase",
               file=sys.stderr)
         return 2
-    try:
-        ensure_salt()
-        salt = resolve_salt()
-        identifier = identifier_of(kind, value, salt)
-    except (MissingSaltError, ForgetRefused) as error:
-        print(f"siyu forget: {error}", file=sys.stderr)
-        return 2
-    try:
-        with working_db_alone(settings, full_refresh=False):
-            attach_parquet_layers(settings.work_db, layout.identity, layers=("intermediate",))
-            try:
-                member, removed, _ = erase_from_raw(settings, identifier, salt)
-            finally:
-                detach_parquet_layers(settings.work_db, layers=("intermediate",))
-    except ForgetRefused as error:
-        print(f"siyu forget: {error}", file=sys.stderr)
-        return 2
-    except RunRefused as refused:
-        print(f"siyu forget: {refused}", file=sys.stderr)
-        return refused.code
-    who = f"member {member}" if member else "no member (the identifier is not in the identity graph)"
-    print(f"siyu forget: {kind} → {who}; request recorded as salted hashes; "
-          f"{sum(removed.rows.values()):,} raw records and {sum(removed.quarantined.values()):,} quarantined lines "
-          f"removed, {sum(removed.rewritten.values()):,} records that mentioned them rewritten; rebuilding on Spark",
-          flush=True)
+    code, _ = _erase(settings, kind, value, identity_parquet=layout.identity)
+    if code != 0:
+        return code
+    print("siyu forget: rebuilding on Spark", flush=True)
     code = run_spark_build(settings.landing_dir, layout.root)
     if code != 0:
         print("siyu forget: the Spark rebuild failed; the person is out of the working database's raw layer and stays "
