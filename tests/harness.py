@@ -118,7 +118,8 @@ def build_with_dbt_only(landing: Path, work_dir: Path, select: str | None = None
         con.close()
     env = siyu_env(work_dir) | {"SIYU_WORK_DB": str(db), "DBT_PROFILES_DIR": str(REPO / "dbt_project")}
     seed_partial_parse(REPO / "dbt_project" / "target", work_dir / "target", db)
-    cmd = [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(REPO / "dbt_project"), "--target-path", str(work_dir / "target")]
+    cmd = [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(REPO / "dbt_project"), "--target-path", str(work_dir / "target"),
+           "--exclude-resource-type", "unit_test"]
     if select:
         # cautious: a test runs only when all its parents are selected (no test on an unbuilt seed)
         cmd += ["--select", select, "--indirect-selection", "cautious"]

@@ -22,6 +22,7 @@ from siyu.settings import DBT_PROJECT_DIR, dbt_executable
 from ..resources import WarehouseResource
 
 LAYERS = ("staging", "intermediate", "marts")
+NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 KEPT_RUN_TARGETS = 3  # per-run dbt target folders kept for debugging (each holds compiled SQL and run results)
 
 
@@ -152,7 +153,9 @@ def build_dbt_assets(project_dir: Path = DBT_PROJECT_DIR) -> AssetsDefinition:
         run_target = run_target_path(project_dir / "target", context.run_id)
         if prepare_partial_parse(project_dir / "target", run_target, Path(warehouse.work_db)):
             context.log.info("dbt reuses the project's last parse (restamped for this warehouse's folder)")
-        invocation = dbt.cli(["build", *(["--full-refresh"] if config.full_refresh else [])], context=context,
+        # dbt's unit tests (fixtures, no warehouse data) run in the test suite, not in production builds:
+        # an incremental model's unit test needs its table, which a first build has not made yet
+        invocation = dbt.cli(["build", *(["--full-refresh"] if config.full_refresh else []), *NO_UNIT_TESTS], context=context,
                              target_path=run_target, raise_on_error=False)
         events = list(invocation.stream())  # dbt holds the DuckDB file until it exits
         keep_partial_parse(Path(invocation.target_path), project_dir / "target")

@@ -355,7 +355,8 @@ def keep_partial_parse(layout: SparkLayout, build_dir: Path) -> None:
 def dbt_args(project_dir: Path, build_dir: Path, select: Sequence[str] | None, dbt_vars: str | None) -> list[str]:
     args = ["build", "--target", "spark", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
             "--target-path", str(build_dir / "dbt-target"), "--log-path", str(build_dir / "dbt-logs"),
-            "--log-level-file", os.environ.get("DBT_LOG_LEVEL_FILE", "info")]
+            "--log-level-file", os.environ.get("DBT_LOG_LEVEL_FILE", "info"),
+            "--exclude-resource-type", "unit_test"]  # dbt's unit tests run in the test suite (tests/test_dbt_unit_tests.py)
     if select:
         args += ["--select", *select]
     if dbt_vars:

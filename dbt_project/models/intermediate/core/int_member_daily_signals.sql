@@ -1,5 +1,9 @@
 -- The activity behind member layers, per member and business date: group messages sent, and
 -- "active" signals (interest-or-later events and group messages). Only days with activity.
+-- Ephemeral: read once by int_member_layer_inputs and once by int_member_layers_daily, cheaper
+-- computed twice than written and tested as a table.
+{{ config(materialized='ephemeral') }}
+
 with signals as (
     select member_id, business_date, 0 as messages, count(*) as active_signals
     from {{ ref('fct_touchpoint_events') }}
