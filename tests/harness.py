@@ -124,6 +124,7 @@ def build_with_dbt_only(landing: Path, work_dir: Path, select: str | None = None
         # cautious: a test runs only when all its parents are selected (no test on an unbuilt seed)
         cmd += ["--select", select, "--indirect-selection", "cautious"]
     result = subprocess.run(cmd, cwd=REPO / "dbt_project", env=env, capture_output=True, text=True)
+    (work_dir / "dbt-build.log").write_text(result.stdout)  # the last build's output, for tests that read it
     if result.returncode != 0:
         raise AssertionError(f"dbt build failed:\n{result.stdout[-8000:]}")
     return db
