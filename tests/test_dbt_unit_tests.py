@@ -1,5 +1,5 @@
 """dbt's unit tests (`unit_tests:` in the models' YAML: fixtures in, expected rows out) — e.g. the
-incremental branches of int_member_layers_daily and int_member_funnels. Production builds leave them out
+incremental branch of int_member_layers_daily. Production builds leave them out
 (`--exclude-resource-type unit_test`): an incremental model's unit test reads its table's columns,
 which a first build has not made yet. Here they run against a copy of the shared simulated build."""
 
@@ -30,5 +30,4 @@ def test_dbt_unit_tests_pass(simulated, tmp_path: Path):
     assert result.returncode == 0, result.stdout[-6000:]
     results = json.loads((target / "run_results.json").read_text())["results"]
     unit_tests = {r["unique_id"].split(".")[-1]: r["status"] for r in results}
-    assert unit_tests == {"int_member_layers_daily_computes_only_what_it_lacks": "pass",
-                          "int_member_funnels_computes_only_the_members_it_lacks": "pass"}
+    assert unit_tests == {"int_member_layers_daily_computes_only_what_it_lacks": "pass"}

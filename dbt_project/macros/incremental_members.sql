@@ -11,14 +11,11 @@
   dates of the others. The result equals a full rebuild whatever changed, because a member's rows
   on a date depend only on that member's inputs up to the date — which the digest covers.
 
-  A model whose rows are not dated (one row per member, e.g. int_member_funnels) passes
-  dated=false: its rows are only deleted with their digest, and a run appends the members it lacks.
-
   A changed dbt project, `siyu build --full-refresh` and `siyu forget` rebuild them whole. On Spark
   (plain Parquet tables: no DELETE) they are ordinary tables, rebuilt each run; is_incremental() is
   then false, so the models' incremental branches (DuckDB SQL) never run there.
 -#}
-{% macro member_incremental(inputs_model, dated=true) -%}
+{% macro member_incremental(inputs_model) -%}
     {%- if target is defined and target.type == 'spark' -%}
     {{ config(materialized='table') }}
     {%- else -%}
@@ -26,33 +23,21 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_changed_member_rows('" ~ inputs_model ~ "', " ~ dated ~ ") }}"
+        pre_hook="{{ delete_changed_member_rows('" ~ inputs_model ~ "') }}"
     ) }}
     {%- endif -%}
 {%- endmacro %}
 
 {# Pre-hook: drop the rows computed from inputs that are no longer current, and dates past the calendar. #}
-{% macro delete_changed_member_rows(inputs_model, dated=true) -%}
+{% macro delete_changed_member_rows(inputs_model) -%}
     {%- if is_incremental() -%}
     delete from {{ this }}
     where not exists (
             select 1 from {{ ref(inputs_model) }} as inputs
             where inputs.member_id = {{ this }}.member_id and inputs.input_digest = {{ this }}.input_digest
         )
-        {%- if dated %}
         or business_date > (select max(business_date) from {{ ref('int_calendar') }})
-        {%- endif %}
     {%- endif -%}
-{%- endmacro %}
-
-{# The members of `inputs_model` this table holds no row of (all of them in a full build): the
-   changed and the new ones, after the pre-hook deleted the changed ones' rows. #}
-{% macro members_to_compute(inputs_model) -%}
-    select inputs.member_id, inputs.input_digest
-    from {{ ref(inputs_model) }} as inputs
-    {%- if is_incremental() %}
-    where not exists (select 1 from {{ this }} as built where built.member_id = inputs.member_id)
-    {%- endif %}
 {%- endmacro %}
 
 {# The date after which a member's rows must be (re)computed: what this table already holds of them. #}
