@@ -12,17 +12,7 @@
     {%- for name in scratch -%}
         {%- do drops.append("drop table if exists {{ this.schema }}.int_identity_labels__" ~ name) -%}
     {%- endfor -%}
-    {%- if target is defined and target.type == 'spark' -%}
-    {{ config(materialized='table', post_hook=drops) }}
-    {%- else -%}
-    {{ config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook="{{ delete_dirty_components() }}",
-        post_hook=drops
-    ) }}
-    {%- endif -%}
+    {{ append_incremental_on_duckdb(pre_hook="{{ delete_dirty_components() }}", post_hook=drops) }}
 {%- endmacro %}
 
 {# Pre-hook: the rows of the components that are labelled again in this run. #}

@@ -16,16 +16,7 @@
   then false, so the models' incremental branches (DuckDB SQL) never run there.
 -#}
 {% macro member_incremental(inputs_model) -%}
-    {%- if target is defined and target.type == 'spark' -%}
-    {{ config(materialized='table') }}
-    {%- else -%}
-    {{ config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook="{{ delete_changed_member_rows('" ~ inputs_model ~ "') }}"
-    ) }}
-    {%- endif -%}
+    {{ append_incremental_on_duckdb(pre_hook="{{ delete_changed_member_rows('" ~ inputs_model ~ "') }}") }}
 {%- endmacro %}
 
 {# Pre-hook: drop the rows computed from inputs that are no longer current, and dates past the calendar. #}
