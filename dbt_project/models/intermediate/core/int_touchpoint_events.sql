@@ -5,7 +5,7 @@ with tracked as (
     select
         event_id, event, event_at, channel, touchpoint_id, campaign_id, staff_id, group_id,
         'tracking' as source_system,
-        {{ tracking_record_id(tracking_identifiers()) }} as record_id,
+        identity_record_id as record_id,
         cast(null as string) as identifier
     from {{ ref('stg_tracking__events') }}
 ),
