@@ -3,14 +3,8 @@ with source as (
     select * from {{ source('campaigns', 'campaign_costs') }}
 ),
 
-numbered as (
-    select
-        dt,
-        campaign_id,
-        channel,
-        cost,
-        row_number() over (partition by dt, campaign_id, channel order by _dt desc, _file desc, _line desc) as row_num
-    from source
+latest as (
+    {{ one_copy_per_key('source', 'dt, campaign_id, channel', wins='last') }}
 )
 
 select
@@ -18,5 +12,4 @@ select
     campaign_id,
     channel,
     cost
-from numbered
-where row_num = 1
+from latest

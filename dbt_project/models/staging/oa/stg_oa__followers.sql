@@ -3,17 +3,8 @@ with source as (
     select * from {{ source('oa', 'oa_followers') }}
 ),
 
-numbered as (
-    select
-        *,
-        row_number() over (
-            partition by appid, openid, subscribe, subscribe_time
-            order by _dt nulls last, _file nulls last, _line nulls last) as row_num
-    from source
-),
-
 deduplicated as (
-    select * from numbered where row_num = 1
+    {{ one_copy_per_key('source', 'appid, openid, subscribe, subscribe_time', wins='first') }}
 )
 
 select

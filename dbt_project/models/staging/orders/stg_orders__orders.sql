@@ -6,16 +6,8 @@ with source as (
     {{ keys_to_redecide(source('orders', 'orders'), 'orders', 'order_no') }}
 ),
 
-numbered as (
-    select
-        *,
-        row_number() over (
-            partition by order_no order by updated_at desc, _dt desc, _file desc, _line desc) as row_num
-    from source
-),
-
 latest as (
-    select * from numbered where row_num = 1
+    {{ one_copy_per_key('source', 'order_no', wins='last', prefer='updated_at desc') }}
 )
 
 select

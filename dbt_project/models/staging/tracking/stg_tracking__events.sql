@@ -9,15 +9,8 @@ with source as (
     {{ keys_to_redecide(source('tracking', 'tracking'), 'tracking', 'event_id') }}
 ),
 
-numbered as (
-    select
-        *,
-        row_number() over (partition by event_id order by _dt nulls last, _file nulls last, _line nulls last) as row_num
-    from source
-),
-
 deduplicated as (
-    select * from numbered where row_num = 1
+    {{ one_copy_per_key('source', 'event_id', wins='first') }}
 ),
 
 with_fields as (

@@ -14,17 +14,8 @@ follow_entries as (
     from source
 ),
 
-numbered as (
-    select
-        *,
-        row_number() over (
-            partition by external_userid, {{ json_text('entry', 'userid') }}
-            order by _dt desc, _file desc, _line desc) as row_num
-    from follow_entries
-),
-
 latest as (
-    select * from numbered where row_num = 1
+    {{ one_copy_per_key('follow_entries', "external_userid, " ~ json_text('entry', 'userid'), wins='last') }}
 )
 
 select

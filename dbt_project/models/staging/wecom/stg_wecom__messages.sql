@@ -6,15 +6,8 @@ with source as (
     {{ keys_to_redecide(source('wecom', 'wecom_messages'), 'wecom_messages', 'msgid') }}
 ),
 
-numbered as (
-    select
-        *,
-        row_number() over (partition by msgid order by _dt nulls last, _file nulls last, _line nulls last) as row_num
-    from source
-),
-
 deduplicated as (
-    select * from numbered where row_num = 1
+    {{ one_copy_per_key('source', 'msgid', wins='first') }}
 )
 
 select
