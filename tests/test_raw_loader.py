@@ -211,6 +211,45 @@ def test_group_and_contact_rules(tmp_path):
     ]
 
 
+def test_array_entry_rules_each_name_their_reason_in_rule_order(tmp_path):
+    """The member_list / follow_user rules read their array once per record (rules.hoist_json_paths):
+    each rule still names its own reason, the first failing rule wins, and no array loads."""
+    def group(chat_id: str, *members) -> dict:
+        return {"group_chat": {"chat_id": chat_id, "owner": "s1", "create_time": sec("2026-05-01 10:00"),
+                               **({"member_list": list(members)} if members else {})}}
+    ok = {"userid": "s1", "type": 1, "join_time": sec("2026-05-01 10:00")}
+    put(tmp_path, "wecom_groups", "g.jsonl", jsonl(
+        group("g1", ok, {"userid": "wmA", "type": 2, "join_time": sec("2026-05-01 11:00")}),
+        group("g2", ok, {"type": 2, "join_time": sec("2026-05-01 11:00")}),           # no userid
+        group("g3", ok, {"userid": "wmB", "type": 3, "join_time": sec("2026-05-01 11:00")}),
+        group("g4", {"userid": "", "type": 5}),                                        # both: userid's rule first
+        group("g5"),                                                                   # no member_list at all
+        {"group_chat": {"chat_id": "g6", "owner": "s1", "create_time": sec("2026-05-01 10:00"), "member_list": {}}},
+    ))
+    stats, con = load(tmp_path, "wecom_groups")
+    assert reasons(con) == [
+        (2, "member_list entry without userid"),
+        (3, "member_list entry with type other than 1 (staff) or 2 (external)"),
+        (4, "member_list entry without userid"),
+        (6, "wrong type: member_list must be an array"),
+    ]
+    assert stats.loaded == 2
+
+    contact = {"external_contact": {"external_userid": "wmC"},
+               "follow_user": [{"userid": "s1", "createtime": sec("2026-05-01 10:00")}]}
+    no_userid = json.loads(json.dumps(contact))
+    no_userid["follow_user"].append({"createtime": sec("2026-05-01 11:00")})
+    bad_time = json.loads(json.dumps(contact))
+    bad_time["follow_user"].append({"userid": "s2", "createtime": ms("2026-05-01 11:00")})
+    put(tmp_path, "wecom_contacts", "c.jsonl", jsonl(contact, no_userid, bad_time))
+    stats, con = load(tmp_path, "wecom_contacts")
+    assert reasons(con) == [
+        (2, "follow_user entry without userid"),
+        (3, "follow_user.createtime missing, not an integer, or outside the sane range (epoch seconds due)"),
+    ]
+    assert stats.loaded == 1
+
+
 def test_reloading_a_partition_replaces_it(tmp_path):
     put(tmp_path, "tracking", "part.jsonl", jsonl(GOOD_EVENT, b"{bad"))
     con = duckdb.connect()
