@@ -19,12 +19,12 @@ from typing import Sequence
 
 import duckdb
 
+from siyu.settings import DBT_LAYERS
+
 from .mart_suites import MART_SUITES, mart_text_columns, pii_scan_suite
 from .outcomes import CheckOutcome
 from .runner import validate_many
 from .suites import TableSuite, quote_ident
-
-LAYERS = ("staging", "intermediate", "marts")  # the mart suites also read staging and intermediate tables
 
 
 def parquet_table_folders(layer_dir: Path) -> dict[str, Path]:
@@ -45,7 +45,7 @@ def _refuse_real_tables(con: duckdb.DuckDBPyConnection, layers: Sequence[str]) -
                          "Parquet layers are checked through a DuckDB file that holds the raw layer only")
 
 
-def attach_parquet_layers(db_path: Path, build_dir: Path, layers: Sequence[str] = LAYERS) -> dict[str, list[str]]:
+def attach_parquet_layers(db_path: Path, build_dir: Path, layers: Sequence[str] = DBT_LAYERS) -> dict[str, list[str]]:
     """One schema per layer in the DuckDB file, with one view per Parquet table folder of
     ``build_dir/<layer>/``. Returns layer → table names."""
     attached: dict[str, list[str]] = {}
@@ -66,7 +66,7 @@ def attach_parquet_layers(db_path: Path, build_dir: Path, layers: Sequence[str] 
     return attached
 
 
-def detach_parquet_layers(db_path: Path, layers: Sequence[str] = LAYERS) -> None:
+def detach_parquet_layers(db_path: Path, layers: Sequence[str] = DBT_LAYERS) -> None:
     con = duckdb.connect(str(db_path))
     try:
         _refuse_real_tables(con, layers)

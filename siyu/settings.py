@@ -28,6 +28,8 @@ def _project_root() -> Path:
 
 REPO_ROOT = _project_root()
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+# The dbt project's model layers, each a schema of the working database (and a Parquet folder of a Spark build)
+DBT_LAYERS = ("staging", "intermediate", "marts")
 
 
 def dbt_executable() -> str:

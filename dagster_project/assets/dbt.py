@@ -17,11 +17,10 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from pydantic import Field
 
 from siyu.dbt_partial_parse import PARTIAL_PARSE, keep_partial_parse, prepare_partial_parse
-from siyu.settings import DBT_PROJECT_DIR, dbt_executable
+from siyu.settings import DBT_LAYERS, DBT_PROJECT_DIR, dbt_executable
 
 from ..resources import WarehouseResource
 
-LAYERS = ("staging", "intermediate", "marts")
 NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 KEPT_RUN_TARGETS = 3  # per-run dbt target folders kept for debugging (each holds compiled SQL and run results)
 
@@ -70,7 +69,7 @@ class SiyuDbtTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] == "seed":
             return "reference"
         fqn = dbt_resource_props.get("fqn", [])
-        return fqn[1] if len(fqn) > 1 and fqn[1] in LAYERS else "marts"
+        return fqn[1] if len(fqn) > 1 and fqn[1] in DBT_LAYERS else "marts"
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]):
         return ["team:analytics-engineering"]
