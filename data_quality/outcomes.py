@@ -172,3 +172,28 @@ def error_outcome(suite: TableSuite, reason: str, t0: float, partition: str | No
         duration_s=time.perf_counter() - t0,
         partition=partition,
     )
+
+
+def combined(suite: TableSuite, outcomes: list[CheckOutcome], note: str) -> CheckOutcome:
+    """One outcome for a suite validated partition by partition: it passes when every partition passed;
+    each failure names its partition. With no partition validated it passes, saying why in `note`."""
+    failed = [FailedExpectation(f.expectation_type, f.column, f"@{o.partition}: {f.reason}", f.severity, f.errored)
+              for o in outcomes for f in o.failed]
+    warnings = [FailedExpectation(w.expectation_type, w.column, f"@{o.partition}: {w.reason}", w.severity, w.errored)
+                for o in outcomes for w in o.warnings]
+    failing = next((o for o in outcomes if not o.success), None)
+    shown = failing or (outcomes[-1] if outcomes else None)
+    return CheckOutcome(
+        suite_name=suite.name,
+        table=suite.table,
+        success=not failed,
+        evaluated_expectations=sum(o.evaluated_expectations for o in outcomes),
+        successful_expectations=sum(o.successful_expectations for o in outcomes),
+        failed=failed,
+        warnings=warnings,
+        duration_s=sum(o.duration_s for o in outcomes),
+        docs_url=shown.docs_url if shown else None,
+        result_url=shown.result_url if shown else None,
+        partition=", ".join(o.partition for o in outcomes if o.partition) or None,
+        note=note,
+    )

@@ -350,3 +350,86 @@ def test_data_docs_render_offline(good_db, docs_dir, tmp_path):
     rows = re.findall(r'<tr[^>]*data-index="\d+"', dom)
     assert len(rows) >= len(raw_suites()), dom[:2000]
     assert all(s.name in dom for s in raw_suites())
+
+
+# --- a build validates only the raw partitions loaded since their last passing validation ------------
+
+def _load_log(con: duckdb.DuckDBPyConnection, source: str, days: list[str], loaded_at: str = "2026-05-20 08:00") -> None:
+    """Record `days` of `source` as (re)loaded at `loaded_at`, as the loader does after a load."""
+    for day in days:
+        con.execute("delete from raw._load_log where source = ? and dt = ?", [source, day])
+        con.execute("insert into raw._load_log (source, dt, fingerprint, files, rows_in, loaded, quarantined, loaded_at) "
+                    "values (?, ?, 'sha', 1, 1, 1, 0, ?)", [source, day, loaded_at])
+
+
+def test_the_plan_validates_what_changed_since_the_last_pass():
+    from data_quality.checked_partitions import MAX_PARTITIONS_ONE_BY_ONE, plan, record_passed
+    from siyu.landing.loader import ensure_raw_schema
+
+    con = duckdb.connect()
+    ensure_raw_schema(con)
+    assert plan(con, "tracking", "fp").whole_table  # nothing loaded: the (empty) table, whole
+    days = [f"2026-05-{d:02d}" for d in range(10, 16)]
+    _load_log(con, "tracking", days)
+    first = plan(con, "tracking", "fp")
+    assert first.whole_table and (first.loaded, first.unchecked) == (6, 6)
+    record_passed(con, first, "fp")
+    assert plan(con, "tracking", "fp").days == () and not plan(con, "tracking", "fp").whole_table
+    assert plan(con, "orders", "fp").whole_table  # the ledger is per source
+
+    _load_log(con, "tracking", ["2026-05-13"], loaded_at="2026-05-21 08:00")  # a re-delivered old day
+    _load_log(con, "tracking", ["2026-05-16"], loaded_at="2026-05-21 08:00")  # a new day
+    late = plan(con, "tracking", "fp")
+    assert not late.whole_table and [d.isoformat() for d in late.days] == ["2026-05-13", "2026-05-16"]
+    assert (late.loaded, late.unchecked) == (7, 2) and "2026-05-13, 2026-05-16" in late.describe()
+    assert plan(con, "tracking", "another suite").whole_table  # a changed suite validates everything again
+    record_passed(con, late, "fp")
+    assert plan(con, "tracking", "fp").days == ()
+    assert con.execute("select count(*) from raw._checked_partitions").fetchone() == (7,)
+
+    _load_log(con, "tracking", days[:MAX_PARTITIONS_ONE_BY_ONE + 1], loaded_at="2026-05-22 08:00")
+    assert plan(con, "tracking", "fp").whole_table  # many changed partitions: one pass over the table
+
+
+def test_a_failing_partition_fails_every_build_until_it_is_fixed(tmp_path, docs_dir):
+    """Through the raw assets' check (run_raw_suite): a whole first pass, then only the new partition —
+    which fails, names its day, records nothing and so fails again next time — then fixed, it passes."""
+    from dagster_project.checks.quality import run_raw_suite
+    from dagster_project.resources import WarehouseResource
+    from siyu.landing.loader import ensure_raw_schema
+
+    db = tmp_path / "warehouse.work.duckdb"
+    con = duckdb.connect(str(db))
+    ensure_raw_schema(con)
+    for row in GOOD_ROWS["wecom_messages"]:
+        con.execute(f"insert into raw.wecom_messages values {row}")
+    _load_log(con, "wecom_messages", [DAY, "2026-05-19"])
+    con.close()
+    warehouse = WarehouseResource(landing_dir=str(tmp_path / "landing"), work_db=str(db),
+                                  published_db=str(tmp_path / "warehouse.duckdb"), quality_docs_dir=str(docs_dir))
+    expectations = len(RAW_SUITES["wecom_messages"].expectations)
+
+    first = run_raw_suite("wecom_messages", warehouse)
+    assert first.passed and first.metadata["partitions_validated"].value == 2
+    assert first.metadata["expectations_evaluated"].value == expectations
+
+    con = duckdb.connect(str(db))
+    con.execute(f"insert into raw.wecom_messages values ('2026-05-20', 'h.jsonl', 1, now(), 'm-9', 'delete', 'staff1', "
+                f"'[]', 'wrG_1', {MS + 2 * 86_400_000}, 'text', '{{}}')")
+    _load_log(con, "wecom_messages", ["2026-05-20"], loaded_at="2026-05-21 08:00")
+    con.close()
+    for _ in range(2):  # a failed validation records nothing: the next build validates the day again
+        failed = run_raw_suite("wecom_messages", warehouse)
+        assert not failed.passed and failed.metadata["partitions_validated"].value == 1
+        assert failed.metadata["expectations_evaluated"].value == expectations  # one partition, every expectation
+        assert "@2026-05-20" in failed.metadata["failures"].value and "delete" in failed.metadata["failures"].value
+
+    con = duckdb.connect(str(db))
+    con.execute("update raw.wecom_messages set action = 'send' where msgid = 'm-9'")
+    _load_log(con, "wecom_messages", ["2026-05-20"], loaded_at="2026-05-22 08:00")  # the corrected re-delivery
+    con.close()
+    fixed = run_raw_suite("wecom_messages", warehouse)
+    assert fixed.passed and fixed.metadata["partitions_validated"].value == 1
+    again = run_raw_suite("wecom_messages", warehouse)
+    assert again.passed and again.metadata["partitions_validated"].value == 0
+    assert again.metadata["expectations_evaluated"].value == 0 and "nothing new" in again.metadata["validated"].value

@@ -18,7 +18,9 @@ from dagster import (
     multi_asset_check,
 )
 
+from data_quality import checked_partitions
 from data_quality.mart_suites import MART_SUITES, mart_text_columns, pii_scan_suite
+from data_quality.outcomes import combined
 from data_quality.runner import CheckOutcome, validate_many, validate_table
 from data_quality.suites import RAW_SUITES
 from siyu.docs_server import served_folders, url_for
@@ -53,7 +55,8 @@ def report_links(file_url: str | None, warehouse: WarehouseResource | None) -> d
 
 
 def outcome_to_check_result(outcome: CheckOutcome, asset_key: AssetKey | None = None,
-                            check_name: str = RAW_CHECK_NAME, warehouse: WarehouseResource | None = None) -> AssetCheckResult:
+                            check_name: str = RAW_CHECK_NAME, warehouse: WarehouseResource | None = None,
+                            extra_metadata: dict | None = None) -> AssetCheckResult:
     metadata = {
         "suite": outcome.suite_name,
         "expectations_evaluated": outcome.evaluated_expectations,
@@ -62,6 +65,7 @@ def outcome_to_check_result(outcome: CheckOutcome, asset_key: AssetKey | None = 
         "failures": MetadataValue.md("\n".join(f"- {f}" for f in outcome.failed) or "none"),
     }
     metadata.update(report_links(outcome.result_url or outcome.docs_url, warehouse))
+    metadata.update(extra_metadata or {})
     return AssetCheckResult(
         asset_key=asset_key,
         check_name=check_name,
@@ -73,8 +77,24 @@ def outcome_to_check_result(outcome: CheckOutcome, asset_key: AssetKey | None = 
 
 
 def run_raw_suite(source: str, warehouse: WarehouseResource) -> AssetCheckResult:
-    outcome = validate_table(Path(warehouse.work_db), RAW_SUITES[source], docs_dir=Path(warehouse.quality_docs_dir))
-    return outcome_to_check_result(outcome, AssetKey(["raw", source]), warehouse=warehouse)
+    """The raw table's suite over what changed since its last passing validation (data_quality.checked_partitions:
+    a partition's verdict depends on that partition alone): nothing, a few partitions one by one, or the whole table."""
+    suite = RAW_SUITES[source]
+    fingerprint = checked_partitions.suite_fingerprint(suite)
+    with warehouse.connect() as con:
+        todo = checked_partitions.plan(con, source, fingerprint)
+    db, docs = Path(warehouse.work_db), Path(warehouse.quality_docs_dir)
+    if todo.whole_table:
+        outcome = validate_table(db, suite, docs_dir=docs)
+        outcome.note = todo.describe()
+    else:
+        outcome = combined(suite, [validate_table(db, suite, docs_dir=docs, partition=day) for day in todo.days],
+                           note=todo.describe())
+    if outcome.success:
+        with warehouse.connect() as con:
+            checked_partitions.record_passed(con, todo, fingerprint)
+    return outcome_to_check_result(outcome, AssetKey(["raw", source]), warehouse=warehouse, extra_metadata={
+        "validated": todo.describe(), "partitions_validated": todo.loaded if todo.whole_table else len(todo.days)})
 
 
 MART_CHECK_SPECS = [
