@@ -52,11 +52,12 @@ class _Prepared:
     params: dict | None
 
 
-def _partition_params(partition: str | date | None) -> dict | None:
-    if partition is None:
+def _partition_params(suite: TableSuite, partition: str | date | None) -> dict | None:
+    """The batch parameters of one partition: its day, as GE names the partition column's values."""
+    if partition is None or not suite.partition_column:
         return None
     d = partition if isinstance(partition, date) else date.fromisoformat(str(partition))
-    return {"year": d.year, "month": d.month, "day": d.day}
+    return {suite.partition_column: d.isoformat()}
 
 
 def _open_datasource(ctx, db: Path, read_only: bool):
@@ -84,22 +85,20 @@ def _table_asset(ds, suite: TableSuite):
             return ds.add_table_asset(name=suite.table, table_name=suite.table_name, schema_name=suite.schema)
 
 
-def _daily_batch(asset, suite: TableSuite):
-    """The suite's daily batch definition, or None when the table has no row to tell GE the
-    partition column's type: then the partition is empty and the whole table (empty, or only
-    null partition values, which the not-null check reports) is the right batch."""
-    name = f"daily:{suite.partition_column}"
+def _partition_batch(asset, suite: TableSuite):
+    """The suite's batch definition of one partition: `partition_column = <day>`, which DuckDB answers
+    from the row groups of that day (min/max pruning). GE's daily batch would filter on
+    extract(year/month/day) of every row instead: at L (8.7 M tracked events) 2.8 s for one day's
+    suite against 0.3 s. GE checks only year/month/day partitioners for a date type, so the check is
+    skipped here: the partition column is the raw loader's DATE `_dt`."""
+    from great_expectations.core.partitioners import PartitionerColumnValue
+
+    name = f"partition:{suite.partition_column}"
     try:
         return asset.get_batch_definition(name)
     except KeyError:
-        pass
-    try:
-        return asset.add_batch_definition_daily(name, column=suite.partition_column)
-    except Exception as e:
-        if "is not a date or datetime type" not in str(e):
-            raise
-        log.debug("no daily batch on %s (%s): validating the whole table", suite.table, e)
-        return None
+        return asset.add_batch_definition(name, partitioner=PartitionerColumnValue(column_name=suite.partition_column),
+                                          validate_partitioner=False)
 
 
 def _whole_table_batch(asset):
@@ -111,12 +110,10 @@ def _whole_table_batch(asset):
 
 def _prepare(ctx, ds, index: int, suite: TableSuite, partition: str | date | None) -> _Prepared:
     asset = _table_asset(ds, suite)
-    params = _partition_params(partition) if suite.partition_column else None
-    batch = _daily_batch(asset, suite) if params else None
-    if batch is None:
-        params, batch = None, _whole_table_batch(asset)
+    params = _partition_params(suite, partition)
+    batch = _partition_batch(asset, suite) if params else _whole_table_batch(asset)
     gx_suite = gx_context.ensure_suite(ctx, suite)
-    name = f"{suite.name}@{ds.name}" + ("@daily" if params else "")
+    name = f"{suite.name}@{ds.name}" + ("@partition" if params else "")
     return _Prepared(index, gx_context.ensure_validation_definition(ctx, name, batch, gx_suite), params)
 
 
