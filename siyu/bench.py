@@ -36,7 +36,7 @@ from typing import Any, Callable, Sequence
 
 from dagster_project.instance import ensure_instance_yaml
 
-from .run_profile import STAGE_TITLES, STAGES
+from .run_profile import MART_CHECK_STEP, STAGE_TITLES, STAGES
 from .settings import REPO_ROOT
 
 SCALES = {"S": (10_000, 90), "M": (100_000, 90), "L": (1_000_000, 30)}
@@ -402,6 +402,21 @@ def _rate(r: int | None) -> str:
     return "—" if r is None else f"{r:,}"
 
 
+def _great_expectations_split(profile: dict[str, Any]) -> str | None:
+    """"raw suites 3.2 s (tracking 0.5, …) + mart suites 18.9 s": where a build's Great Expectations time went.
+    A raw suite validates only the partitions loaded since its last pass (data_quality.checked_partitions),
+    so on a new day its share shrinks; the mart suites read whole marts."""
+    raw = {source: entry["ge_seconds"] for source, entry in (profile.get("raw") or {}).items() if "ge_seconds" in entry}
+    marts = ((profile.get("steps") or {}).get(MART_CHECK_STEP) or {}).get("seconds")
+    if not raw and marts is None:
+        return None
+    per_source = ", ".join(f"{source} {seconds:.1f}" for source, seconds in sorted(raw.items(), key=lambda kv: -kv[1]))
+    parts = [f"raw suites {sum(raw.values()):.1f} s ({per_source})"] if raw else []
+    if marts is not None:
+        parts.append(f"mart suites {marts:.1f} s")
+    return " + ".join(parts)
+
+
 def format_report(report: dict[str, Any]) -> str:
     """The aligned text table: rows = stages, per build: time, peak memory (process tree), rows/s."""
     builds = report["builds"]
@@ -462,6 +477,9 @@ def format_report(report: dict[str, Any]) -> str:
         if dbt.get("nodes_s") is not None:
             notes.append(f"{title}: dbt step = {dbt['before_nodes_s']:.1f} s start-up + parse, {dbt['nodes_s']:.1f} s running "
                          f"nodes, {dbt['after_nodes_s']:.1f} s after the last node (dagster-dbt events, row counts)")
+        ge_split = _great_expectations_split(build.get("profile") or {})
+        if ge_split:
+            notes.append(f"{title}: Great Expectations = {ge_split}")
         other = build.get("overhead")
         if other:
             ready = other.get("until_job_ready_s")

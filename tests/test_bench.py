@@ -270,6 +270,12 @@ def test_stage_rows_and_report():
     assert "simulate (cached)" in text and "12.0 MB" in text
     assert "abc1234-dirty" in text
     assert "speed check" not in text  # reports from before the check stay readable
+    assert ": Great Expectations = " not in text  # profiles without the raw suites' times stay readable
+    builds["one_day"]["profile"] = {**full["profile"], "steps": {"mart_quality_checks": {"seconds": 18.876}},
+                                    "raw": {"tracking": {"ge_seconds": 0.533}, "orders": {"ge_seconds": 0.575},
+                                            "campaign_costs": {"step": "raw__campaign_costs"}}}
+    assert ("+1 day: Great Expectations = raw suites 1.1 s (orders 0.6, tracking 0.5) + mart suites 18.9 s"
+            in bench.format_report(report))
     report["machine"] |= {"speed_check_at_start": {"python_s": 0.33, "duckdb_s": 0.64},
                           "speed_check_at_end": {"python_s": 0.5, "duckdb_s": 1.1}}
     assert ("at the start Python 0.33 s, DuckDB 0.64 s, at the end Python 0.50 s, DuckDB 1.10 s"
