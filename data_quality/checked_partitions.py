@@ -4,8 +4,9 @@ Every expectation of a raw suite (``data_quality.suites``) looks at one row at a
 partition at a time (uniqueness is per ``_dt``): a partition's verdict depends on that partition
 alone. A partition that passed therefore stays valid until it is loaded again (its ``loaded_at`` in
 ``raw._load_log`` changes: a re-delivery, a full refresh) or the suite changes (its fingerprint:
-the expectations and the code that runs and reads them). Rows removed by ``siyu forget`` cannot make
-a passing partition fail. So a build checks
+the expectations and the code that runs and reads them). ``siyu forget`` removes rows and blanks the
+erased person's values inside JSON columns, keeping them valid: neither can make a passing partition
+fail. So a build checks
 
 * nothing, when no partition of the table changed since its last passing validation;
 * the changed partitions one by one, when they are few (a new day, a late one);
@@ -21,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from importlib.metadata import version
 from pathlib import Path
 
@@ -61,6 +62,9 @@ class Plan:
     days: tuple[date, ...]  # the partitions validated one by one (empty when whole_table)
     loaded: int  # partitions in the load log
     unchecked: int  # of them, not validated since they were loaded
+    # every partition's load as it was when planned: a pass records only these (a partition reloaded
+    # meanwhile, by a concurrent run, is validated again by the next build)
+    load_times: tuple[tuple[date, datetime], ...] = ()
 
     def describe(self) -> str:
         if self.whole_table:
@@ -80,31 +84,33 @@ def plan(con: duckdb.DuckDBPyConnection, source: str, fingerprint: str) -> Plan:
     """The partitions of `source` that have no passing validation by this suite since they were loaded."""
     ensure_ledger(con)
     rows = con.execute(f"""
-        select l.dt, c.dt is null as unchecked
+        select l.dt, c.dt is null as unchecked, l.loaded_at
         from raw._load_log l
         left join {LEDGER} c
           on c.source = l.source and c.dt = l.dt and c.loaded_at = l.loaded_at and c.suite_fingerprint = ?
         where l.source = ?
         order by l.dt""", [fingerprint, source]).fetchall()
-    unchecked = tuple(dt for dt, is_unchecked in rows if is_unchecked)
+    unchecked = tuple(dt for dt, is_unchecked, _ in rows if is_unchecked)
     # an empty table is validated whole too: cheap, and its columns and types are still checked
     whole = not rows or len(unchecked) > MAX_PARTITIONS_ONE_BY_ONE or len(unchecked) == len(rows)
-    return Plan(source, whole, () if whole else unchecked, len(rows), len(unchecked))
+    return Plan(source, whole, () if whole else unchecked, len(rows), len(unchecked),
+                tuple((dt, loaded_at) for dt, _, loaded_at in rows))
 
 
 def record_passed(con: duckdb.DuckDBPyConnection, checked: Plan, fingerprint: str) -> None:
-    """After a passing validation: its partitions (every loaded one, for a whole-table pass) are current."""
+    """After a passing validation: its partitions (every loaded one, for a whole-table pass) are current,
+    as they were loaded when planned."""
     ensure_ledger(con)
-    days = None if checked.whole_table else list(checked.days)
+    days = set(checked.days)
+    validated = [(dt, loaded_at) for dt, loaded_at in checked.load_times if checked.whole_table or dt in days]
+    if not validated:
+        return
     con.execute("begin")
     try:
-        con.execute(f"delete from {LEDGER} where source = ?" + ("" if days is None else " and dt = any(?::date[])"),
-                    [checked.source] + ([] if days is None else [days]))
-        con.execute(f"""
-            insert into {LEDGER}
-            select source, dt, loaded_at, ?, now()::timestamp from raw._load_log
-            where source = ?""" + ("" if days is None else " and dt = any(?::date[])"),
-                    [fingerprint, checked.source] + ([] if days is None else [days]))
+        con.execute(f"delete from {LEDGER} where source = ? and dt = any(?::date[])",
+                    [checked.source, [dt for dt, _ in validated]])
+        con.executemany(f"insert into {LEDGER} values (?, ?, ?, ?, now()::timestamp)",
+                        [[checked.source, dt, loaded_at, fingerprint] for dt, loaded_at in validated])
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -144,6 +144,21 @@ def _build_docs(ctx, run_results) -> str | None:
         return None
 
 
+def _no_batch_outcome(ds, suite: TableSuite, partition: str | None, t0: float) -> CheckOutcome:
+    """GE listed no batch for the partition. Nothing to validate when the table really has no row in it;
+    if it has (GE matched the day's text differently, say), the check fails instead of passing unseen."""
+    with ds.get_execution_engine().get_connection() as conn:
+        rows = conn.exec_driver_sql(
+            f'select count(*) from {suite.schema}."{suite.table_name}" where "{suite.partition_column}" = ?',
+            (partition,)).scalar()
+    if rows:
+        return error_outcome(suite, f"Great Expectations found no batch for partition {partition}, which holds "
+                                    f"{rows} rows: not validated", t0, partition)
+    return CheckOutcome(suite_name=suite.name, table=suite.table, success=True, evaluated_expectations=0,
+                        successful_expectations=0, duration_s=time.perf_counter() - t0, partition=partition,
+                        note=f"partition {partition} has no rows in {suite.table}")
+
+
 def _run_checkpoint(ctx, ds, group: list[_Prepared], suites: Sequence[TableSuite], partition: str | None,
                     result_format: str, build_docs: bool) -> dict[int, CheckOutcome]:
     t0 = time.perf_counter()
@@ -153,12 +168,7 @@ def _run_checkpoint(ctx, ds, group: list[_Prepared], suites: Sequence[TableSuite
         result = checkpoint.run(batch_parameters=params) if params else checkpoint.run()
     except Exception as e:
         if params and type(e).__name__ == "NoAvailableBatchesError":
-            # the table has rows, none in this partition: nothing to validate
-            return {p.index: CheckOutcome(
-                suite_name=suites[p.index].name, table=suites[p.index].table, success=True,
-                evaluated_expectations=0, successful_expectations=0, duration_s=time.perf_counter() - t0,
-                partition=partition, note=f"partition {partition} has no rows in {suites[p.index].table}")
-                for p in group}
+            return {p.index: _no_batch_outcome(ds, suites[p.index], partition, t0) for p in group}
         return {p.index: error_outcome(suites[p.index], f"{type(e).__name__}: {short(str(e), 400)}", t0, partition)
                 for p in group}
     docs_index = _build_docs(ctx, result.run_results) if build_docs else None

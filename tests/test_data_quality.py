@@ -390,6 +390,24 @@ def test_the_plan_validates_what_changed_since_the_last_pass():
     _load_log(con, "tracking", days[:MAX_PARTITIONS_ONE_BY_ONE + 1], loaded_at="2026-05-22 08:00")
     assert plan(con, "tracking", "fp").whole_table  # many changed partitions: one pass over the table
 
+    # a partition reloaded by another run between the plan and the pass is not recorded as passed
+    racing = plan(con, "tracking", "fp")
+    _load_log(con, "tracking", ["2026-05-11"], loaded_at="2026-05-23 08:00")
+    record_passed(con, racing, "fp")
+    assert [d.isoformat() for d in plan(con, "tracking", "fp").days] == ["2026-05-11"]
+
+
+def test_a_partition_ge_cannot_find_fails_unless_it_is_empty(bad_db, docs_dir, monkeypatch):
+    """GE lists a table's batches and matches the requested day as text: were that ever to miss a day
+    that has rows, the partition must fail, not pass with nothing evaluated."""
+    from data_quality import runner
+
+    monkeypatch.setattr(runner, "_partition_params", lambda suite, partition: {"_dt": f"{partition} 00:00:00"})
+    missed = validate_table(bad_db, RAW_SUITES["wecom_messages"], docs_dir, partition="2026-05-19")
+    assert not missed.success and "found no batch for partition 2026-05-19, which holds 1 rows" in missed.summary()
+    empty = validate_table(bad_db, RAW_SUITES["wecom_messages"], docs_dir, partition="2026-06-01")
+    assert empty.success and empty.evaluated_expectations == 0 and "no rows" in empty.note
+
 
 def test_a_failing_partition_fails_every_build_until_it_is_fixed(tmp_path, docs_dir):
     """Through the raw assets' check (run_raw_suite): a whole first pass, then only the new partition —
