@@ -24,9 +24,10 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from importlib.metadata import version
-from pathlib import Path
 
 import duckdb
+
+from siyu.fingerprint import quality_code_fingerprint
 
 from .suites import TableSuite
 
@@ -49,8 +50,7 @@ def suite_fingerprint(suite: TableSuite) -> str:
     digest = hashlib.sha256(f"great_expectations {version('great_expectations')}\n".encode())
     for expectation in suite.expectations:
         digest.update(json.dumps(expectation.configuration.to_json_dict(), sort_keys=True, default=str).encode())
-    for path in sorted(Path(__file__).parent.rglob("*.py")):
-        digest.update(path.name.encode() + path.read_bytes())
+    digest.update(quality_code_fingerprint().encode())
     return digest.hexdigest()
 
 

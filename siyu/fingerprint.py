@@ -3,6 +3,7 @@ stamps that record which dbt project built an artifact (incremental models, the 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 from importlib.metadata import version
@@ -32,10 +33,16 @@ def dbt_project_fingerprint() -> str:
     return hashlib.sha256((engine + _digest(_dbt_project_roots(), [DBT_PROJECT_DIR / "dbt_project.yml"])).encode()).hexdigest()
 
 
+@functools.cache
+def quality_code_fingerprint() -> str:
+    """The Great Expectations suites and the code that runs and reads them (the `data_quality` package)."""
+    suites = Path(importlib.util.find_spec("data_quality").origin).parent  # beside siyu, installed or not
+    return _digest([suites], [])
+
+
 def code_fingerprint() -> str:
     """The dbt project and the Great Expectations suites: what a build with no new landing data would redo."""
-    suites = Path(importlib.util.find_spec("data_quality").origin).parent  # beside siyu, installed or not
-    return hashlib.sha256((dbt_project_fingerprint() + _digest([suites], [])).encode()).hexdigest()
+    return hashlib.sha256((dbt_project_fingerprint() + quality_code_fingerprint()).encode()).hexdigest()
 
 
 def built_by_this_project(stamp: Path) -> bool:
