@@ -1,4 +1,4 @@
-"""`siyu build --engine spark`: the runtime around dbt-spark (siyu/engines/spark.py).
+"""`siyu build --engine spark`: the runtime around dbt-spark (siyu/engines/spark/).
 
 Quick tests (no JVM): the profile's Spark settings equal the session's, the HMAC pads, the raw type
 mapping, the folder swap, the CLI's errors. The end-to-end test runs the whole path — raw loader →
@@ -109,9 +109,9 @@ def test_replace_dir_swaps_a_folder_whole(tmp_path):
 def test_a_failed_nodes_cause_is_its_telling_line():
     spark_error = ("Runtime Error in model stg_x (models/staging/stg_x.sql)\n  Runtime Error\n    \n"
                    "    [PARSE_SYNTAX_ERROR] Syntax error at or near 'qualify'.\n    == SQL ==\n    select 1")
-    assert engine._cause(spark_error) == "[PARSE_SYNTAX_ERROR] Syntax error at or near 'qualify'."
-    assert engine._cause("Got 3 results, configured to fail if != 0") == "Got 3 results, configured to fail if != 0"
-    assert engine._cause(None) == "(no message; see dbt's log)"
+    assert engine.failure_cause(spark_error) == "[PARSE_SYNTAX_ERROR] Syntax error at or near 'qualify'."
+    assert engine.failure_cause("Got 3 results, configured to fail if != 0") == "Got 3 results, configured to fail if != 0"
+    assert engine.failure_cause(None) == "(no message; see dbt's log)"
 
 
 def test_no_java_is_a_clear_error_and_changes_nothing(tmp_path):
