@@ -1,4 +1,4 @@
-"""`siyu bench` and the run profile behind it (siyu/bench.py, siyu/run_profile.py).
+"""`siyu bench` and the run profile behind it (siyu/bench/, siyu/run_profile.py).
 
 The profile is checked on a real (tiny) Dagster run whose steps carry the build's names — raw__x,
 dbt_models, mart_quality_checks, published_warehouse, dashboard — with a fake dbt run_results.json;
@@ -291,7 +291,7 @@ def test_landing_is_simulated_once_and_the_last_day_held_back(tmp_path):
     assert len(held) == 7 and not list((root / "landing").glob(f"*/dt={day}"))
     assert list((root / "landing").glob("tracking/dt=2026-08-02"))
 
-    bench._move_day(day, root / "held_back", root / "landing")  # what a bench does for '+1 day'
+    bench.move_day(day, root / "held_back", root / "landing")  # what a bench does for '+1 day'
     again = bench.prepare_landing(root, 1000, 3, log=lambda m: None)
     assert again["cached"] and again["seconds"] == first["seconds"]
     assert sorted(p.parent.name for p in (root / "held_back").glob(f"*/dt={day}")) == held
