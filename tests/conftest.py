@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("SIYU_DEMO", "1")
+# The suite's Spark builds are short and small: the JVM without its C2 JIT spends about a fifth less CPU
+# on them (siyu/engines/spark/session.py), CPU the other xdist worker needs
+os.environ.setdefault("SIYU_SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1")
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
 # End-to-end tests build a warehouse (siyu build, dbt, the Dagster webserver): `-m e2e` runs them,

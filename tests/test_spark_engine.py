@@ -74,6 +74,14 @@ def test_the_profiles_spark_settings_are_the_sessions(monkeypatch):
     assert {k: v for k, v in profile.items() if k in session} == {k: session[k] for k in profile}
 
 
+def test_extra_java_options_reach_the_driver_after_the_time_zone(monkeypatch):
+    monkeypatch.setenv("SIYU_SPARK_JAVA_OPTIONS", " -XX:TieredStopAtLevel=1  -Xss4m ")
+    assert engine.session_conf(Path("/tmp/build"))["spark.driver.extraJavaOptions"] == \
+        "-Duser.timezone=UTC -XX:TieredStopAtLevel=1 -Xss4m"
+    monkeypatch.delenv("SIYU_SPARK_JAVA_OPTIONS")
+    assert engine.session_conf(Path("/tmp/build"))["spark.driver.extraJavaOptions"] == "-Duser.timezone=UTC"
+
+
 @pytest.mark.parametrize("salt", ["siyu-demo-salt-not-secret", "k" * 64, "a much longer salt " * 8, "盐"])
 def test_hmac_pads_give_the_pipelines_phone_hash(salt):
     ipad, opad = engine.hmac_pads(salt)
