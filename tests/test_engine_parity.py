@@ -81,6 +81,11 @@ def test_both_blocking_checks_ran_and_nothing_is_left_behind(spark_build):
     assert "Great Expectations suites and PII scan on the Parquet marts" in stdout
     assert not list(out.glob(".build-*"))
     assert sorted(p.name for p in out.iterdir()) == [".work", "marts", "raw"]
+    # readers reach the marts and the quarantine ledger; the raw tables and .work/ are the pipeline's
+    marts = out / "marts"
+    assert all(p.stat().st_mode & (0o005 if p.is_dir() else 0o004) for p in [marts, *marts.rglob("*")])
+    assert (out / "raw" / "quarantine").stat().st_mode & 0o005 == 0o005
+    assert (out / "raw" / "tracking").stat().st_mode & 0o077 == 0 and (out / ".work").stat().st_mode & 0o077 == 0
 
 
 def test_forget_erases_a_person_from_a_spark_warehouse(spark_build, simulated, tmp_path):

@@ -1,12 +1,12 @@
 """`siyu build --engine spark`: the runtime around dbt-spark (siyu/engines/spark/).
 
 Quick tests (no JVM): the profile's Spark settings equal the session's, the HMAC pads, the raw type
-mapping, the folder swap, the CLI's errors. The end-to-end test runs the whole path — raw loader →
-Parquet → in-process Spark → dbt → checks → marts swapped into DIR/marts/ — on a copy of the dbt
-project whose models are two scratch marts (a second, failing build in seconds, not minutes): file
-layout and modes, the SQL HMAC, an empty source, no secret in any file, a failing dbt test leaving
-DIR/marts untouched. The real project on Spark, mart by mart against the DuckDB build, and `siyu
-forget --engine spark`: tests/test_engine_parity.py.
+mapping, the folder swap, the CLI's errors, the JVM options. The end-to-end test runs raw loader →
+Parquet → in-process Spark → dbt on a copy of the dbt project whose models are two scratch marts and
+whose one singular test fails (seconds, not minutes): file layout and modes, the SQL HMAC, an empty
+source, no secret in any file, nothing published. The real project on Spark (its checks passing, the
+marts published and their modes), mart by mart against the DuckDB build, and `siyu forget --engine
+spark`: tests/test_engine_parity.py.
 """
 
 from __future__ import annotations
@@ -233,20 +233,26 @@ def parquet(con: duckdb.DuckDBPyConnection, folder: Path) -> str:
 
 @pytest.mark.e2e
 @needs_spark
-def test_spark_build_writes_parquet_marts_and_the_quarantine_ledger(tmp_path):
+def test_a_spark_build_writes_raw_parquet_and_the_ledger_and_a_failing_test_publishes_nothing(tmp_path):
+    """One build whose dbt test fails: the raw layer and the ledger are written before dbt runs, the marts
+    dbt built stay in the build folder kept for its logs (where their Parquet is checked), DIR/marts/ is
+    never created. A passing build's published marts and their modes: tests/test_engine_parity.py."""
     salt = "spark-test-salt-" + "9f" * 16
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIYU_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIYU_") or k == "SIYU_SPARK_JAVA_OPTIONS"}
     env.update(SIYU_PII_SALT=salt, PYTHONPATH=str(REPO_ROOT))
     landing, warehouse, project = small_landing(tmp_path), tmp_path / "wh", scratch_project(tmp_path / "proj")
+    (project / "tests" / "no_orders.sql").write_text("select * from {{ ref('m_orders') }}")  # fails: there are orders
     cwd = tmp_path / "cwd"  # nothing (metastore_db/, derby.log, spark-warehouse/) may appear here
     cwd.mkdir()
 
-    first = spark_build(landing, warehouse, project, env, cwd)
-    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    assert "2 marts written" in first.stdout and "Great Expectations" in first.stdout
+    result = spark_build(landing, warehouse, project, env, cwd)
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "FAILED" in result.stderr and "test.siyu.no_orders: fail" in result.stderr
+    assert not (warehouse / "marts").exists(), "a failed build published marts"
+    (kept,) = warehouse.glob(".build-*")  # the failed build's folder, kept for its logs until the next build
 
     con = duckdb.connect()
-    mart = warehouse / "marts" / "m_orders"
+    mart = kept / "marts" / "m_orders"
     assert list(mart.glob("*.parquet")), "the mart's folder holds Parquet"
     types = dict(con.execute(f"select column_name, column_type from (describe select * from {parquet(con, mart)})").fetchall())
     assert types == {"order_no": "VARCHAR", "paid_amount": "DECIMAL(18,2)", "created_at": "TIMESTAMP",
@@ -254,7 +260,7 @@ def test_spark_build_writes_parquet_marts_and_the_quarantine_ledger(tmp_path):
     raw = duckdb.connect(str(warehouse / ".work" / "siyu.work.duckdb"), read_only=True)
     expected = raw.execute("select order_no, paid_amount, created_at, paid_at, _dt, buyer_phone from raw.orders "
                            "order by order_no").fetchall()
-    raw.close()  # the next build opens the working database for writing
+    raw.close()
     got = con.execute(f"select * from {parquet(con, mart)} order by order_no").fetchall()
     assert [row[:5] for row in got] == [row[:5] for row in expected]
     assert [row[5] for row in got] == [hmac_sha256(row[5], salt) for row in expected]  # SQL HMAC = Python HMAC
@@ -266,22 +272,14 @@ def test_spark_build_writes_parquet_marts_and_the_quarantine_ledger(tmp_path):
     assert quarantined == duckdb_loader_quarantine(landing) and len(quarantined) == 2
     assert {p.name for p in (warehouse / "raw" / "tracking").iterdir()} == {"_dt=2026-05-18", "_dt=2026-05-19"}
     assert not list((warehouse / "raw" / "campaign_costs").iterdir())  # a source without data: an empty table
-    assert con.execute(f"select cost_rows from {parquet(con, warehouse / 'marts' / 'm_cost_rows')}").fetchall() == [(0,)]
+    assert con.execute(f"select cost_rows from {parquet(con, kept / 'marts' / 'm_cost_rows')}").fetchall() == [(0,)]
 
-    # readers' parts are readable, the rest is the owner's; no build folder or stray Spark files remain
-    assert (warehouse / "marts").stat().st_mode & 0o005 == 0o005 and ledger.stat().st_mode & 0o005 == 0o005
-    assert (warehouse / "raw" / "tracking").stat().st_mode & 0o077 == 0
-    assert not list(warehouse.glob(".build-*")) and not list(cwd.iterdir())
+    # the ledger is readers', raw tables and the build folder the owner's; no stray Spark files
+    assert ledger.stat().st_mode & 0o005 == 0o005
+    assert (warehouse / "raw" / "tracking").stat().st_mode & 0o077 == 0 and kept.stat().st_mode & 0o077 == 0
+    assert not list(cwd.iterdir())
     ipad, opad = engine.hmac_pads(salt)
-    for path in warehouse.rglob("*"):
+    for path in warehouse.rglob("*"):  # the kept build folder too: dbt's compiled SQL, logs, Parquet
         if path.is_file() and path.suffix != ".duckdb":
             text = path.read_bytes()
             assert salt.encode() not in text and ipad.hex().encode() not in text and opad.hex().encode() not in text, path
-
-    # a failing dbt test: non-zero exit, the failed node named, DIR/marts untouched
-    before = sorted((p.name, p.stat().st_mtime_ns) for p in mart.iterdir())
-    (project / "tests" / "no_orders.sql").write_text("select * from {{ ref('m_orders') }}")
-    second = spark_build(landing, warehouse, project, env, cwd)
-    assert second.returncode == 1
-    assert "FAILED" in second.stderr and "test.siyu.no_orders: fail" in second.stderr
-    assert sorted((p.name, p.stat().st_mtime_ns) for p in mart.iterdir()) == before
