@@ -13,6 +13,7 @@ ls -d /usr/lib/jvm/java-17-openjdk-* >/dev/null 2>&1 || [ -n "${JAVA_HOME:-}" ] 
 export PATH="$PWD/.venv/bin:$PATH"
 .venv/bin/ruff check siyu dagster_project data_quality tests scripts   # lint (pyproject's [tool.ruff])
 .venv/bin/sqlfluff lint dbt_project/models dbt_project/tests queries --processes 2 --disable-progress-bar   # SQL style (.sqlfluff)
-# --dist loadfile: a module's tests share one worker, so its module-scoped builds happen once
+# --dist loadfile: a module's tests share one worker, so its module-scoped builds happen once;
+# --no-loadscope-reorder: modules go out slowest first, as tests/conftest.py orders them
 # (loadgroup's xdist_group marks are ignored under pytest 9: pytest-xdist 3.8 renames node ids the old way)
-exec .venv/bin/python -m pytest -n 2 --dist loadfile --durations=25 "$@"   # the slowest tests, listed at the end
+exec .venv/bin/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=25 "$@"   # the slowest tests, listed at the end

@@ -28,12 +28,34 @@ E2E_FIXTURES = {"simulated", "sequence"}
 E2E_TESTS = {"test_bench_end_to_end_at_a_tiny_scale", "test_a_build_on_a_terminal_shows_its_stages_and_dbts_nodes"}
 
 
+# The slowest modules, slowest first (`--durations` on 2 cores). Under `--dist loadfile` a module runs
+# whole on one worker in the order collected (scripts/test.sh passes --no-loadscope-reorder, else xdist
+# would order modules by their number of tests): a long module picked up last keeps one worker busy
+# while the other has nothing left. test_engine_parity goes first as it also builds the shared
+# `simulated` warehouse that later modules read; test_idempotency comes a while after test_publish, whose
+# first-half build it shares (the second to ask waits for the first to build it).
+SLOWEST_FIRST = (
+    "test_engine_parity", "test_forget", "test_bi_connection", "test_secrets", "test_publish", "test_dagster_ui",
+    "test_spark_engine", "test_recovery", "test_members", "test_idempotency", "test_identity_incremental",
+    "test_operator_queries", "test_packaging", "test_progress", "test_pipeline_e2e", "test_dbt_partial_parse",
+)
+
+
+def _module(item: pytest.Item) -> str:
+    return item.module.__name__.rsplit(".", 1)[-1]
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        module = item.module.__name__.rsplit(".", 1)[-1]
-        if (module in E2E_MODULES or E2E_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if (_module(item) in E2E_MODULES or E2E_FIXTURES & set(getattr(item, "fixturenames", ()))
                 or item.originalname in E2E_TESTS):
             item.add_marker(pytest.mark.e2e)
+    first_seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        first_seen.setdefault(_module(item), index)
+    rank = {name: position for position, name in enumerate(SLOWEST_FIRST)}
+    # stable: each module's tests keep their order and stay together
+    items.sort(key=lambda item: (rank.get(_module(item), len(rank)), first_seen[_module(item)]))
 
 
 @pytest.fixture(scope="session")
