@@ -109,8 +109,8 @@ def record_passed(con: duckdb.DuckDBPyConnection, checked: Plan, fingerprint: st
     try:
         con.execute(f"delete from {LEDGER} where source = ? and dt = any(?::date[])",
                     [checked.source, [dt for dt, _ in validated]])
-        con.executemany(f"insert into {LEDGER} values (?, ?, ?, ?, now()::timestamp)",
-                        [[checked.source, dt, loaded_at, fingerprint] for dt, loaded_at in validated])
+        con.execute(f"insert into {LEDGER} select ?, unnest(?::date[]), unnest(?::timestamp[]), ?, now()::timestamp",
+                    [checked.source, [dt for dt, _ in validated], [loaded_at for _, loaded_at in validated], fingerprint])
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
