@@ -50,16 +50,21 @@ def test_the_fingerprint_follows_the_dbt_project(tmp_path: Path, monkeypatch):
 
 def _run_target(folder: Path, nodes: dict[str, str], ran: list[str]) -> Path:
     folder.mkdir()
-    (folder / "manifest.json").write_text(json.dumps(
-        {"nodes": {uid: {"unique_id": uid, "resource_type": kind} for uid, kind in nodes.items()}}))
+    (folder / "manifest.json").write_text(json.dumps({"nodes": {
+        uid: {"unique_id": uid, "resource_type": kind.split(":")[0],
+              "config": {"materialized": kind.split(":")[1]} if ":" in kind else {}}
+        for uid, kind in nodes.items()}}))
     (folder / "run_results.json").write_text(json.dumps({"results": [{"unique_id": uid} for uid in ran]}))
     return folder
 
 
 def test_the_docs_reuse_a_builds_manifest_only_when_it_compiled_every_model_and_test(tmp_path: Path):
-    nodes = {"model.siyu.a": "model", "test.siyu.t": "test", "seed.siyu.s": "seed"}
+    nodes = {"model.siyu.a": "model:table", "model.siyu.e": "model:ephemeral", "test.siyu.t": "test",
+             "seed.siyu.s": "seed"}
     complete = _run_target(tmp_path / "complete", nodes, ["model.siyu.a", "test.siyu.t"])
-    assert compiled_run_manifest(complete) == complete / "manifest.json"  # seeds have no SQL to compile
+    # seeds have no SQL to compile; an ephemeral model is compiled into the models that select from it
+    assert compiled_run_manifest(complete) == complete / "manifest.json"
     assert compiled_run_manifest(_run_target(tmp_path / "subset", nodes, ["model.siyu.a"])) is None
     assert compiled_run_manifest(tmp_path / "missing") is None
     assert compiled_run_manifest(None) is None
+

@@ -413,7 +413,10 @@ def test_dbt_docs_site_published_beside_the_warehouse(warehouse: Path) -> None:
     for name in ("index.html", "manifest.json", "catalog.json"):
         assert (site / name).is_file(), name
     manifest = json.loads((site / "manifest.json").read_text(encoding="utf-8"))
-    # the compiled SQL the site shows (taken from the build's manifest, or compiled for the docs)
+    # the compiled SQL the site shows is the build's: a build of every node lends its manifest to the docs
+    # (`--no-compile`), whose own invocation writes the catalog only
+    profile = json.loads((warehouse.parent / "logs" / "last-build-profile.json").read_text(encoding="utf-8"))
+    assert manifest["metadata"]["invocation_id"] == profile["dbt"]["invocation_id"]
     compiled = manifest["nodes"]["model.siyu.dim_member"]["compiled_code"]
     assert '"intermediate"."int_' in compiled and "{{" not in compiled  # refs resolved, no Jinja left
     exposures = {e["name"]: e for e in manifest["exposures"].values()}
@@ -425,6 +428,7 @@ def test_dbt_docs_site_published_beside_the_warehouse(warehouse: Path) -> None:
     analyses = {name for name, e in exposures.items() if e["type"] == "analysis"}
     assert analyses == {"q_" + p.stem for p in QUERIES.glob("*.sql")}  # one exposure per operator query
     catalog = json.loads((site / "catalog.json").read_text(encoding="utf-8"))
+    assert catalog["metadata"]["invocation_id"] != profile["dbt"]["invocation_id"]
     dim_member = catalog["nodes"]["model.siyu.dim_member"]
     assert dim_member["metadata"]["schema"] == "marts"
     assert dim_member["metadata"]["comment"].strip() == _yaml_model("dim_member")["description"].strip()

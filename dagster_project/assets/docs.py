@@ -23,7 +23,7 @@ from siyu.fingerprint import built_by_this_project, stamp_with_this_project
 from siyu.run_profile import find_run_results
 from siyu.settings import DBT_PROJECT_DIR, dbt_executable
 
-from ..resources import WarehouseResource
+from ..resources import WarehouseResource, dbt_global_flags
 
 SITE_FILES = ("index.html", "manifest.json", "catalog.json", "static_index.html")
 
@@ -51,7 +51,9 @@ def compiled_run_manifest(run_target: Path | None) -> Path | None:
         ran = {r["unique_id"] for r in json.loads(results_path.read_text(encoding="utf-8"))["results"]}
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    wanted = {n["unique_id"] for n in nodes if n.get("resource_type") in ("model", "test")}
+    # an ephemeral model is no node of the run (dbt compiles it into the models that select from it)
+    wanted = {n["unique_id"] for n in nodes if n.get("resource_type") in ("model", "test")
+              and (n.get("config") or {}).get("materialized") != "ephemeral"}
     return manifest_path if wanted and wanted <= ran else None
 
 
@@ -72,8 +74,11 @@ def generate_docs(work_db: Path, out_dir: Path, project_dir: Path = DBT_PROJECT_
             compile_flag = ["--no-compile"]
         env = dict(os.environ, SIYU_WORK_DB=str(work_db))
         result = subprocess.run(
-            [dbt_executable(), "docs", "generate", "--static", *compile_flag, "--project-dir", str(project_dir),
-             "--profiles-dir", str(project_dir), "--target-path", str(target)],
+            # dbt's file log as the build's (info: at dbt's default, debug, its threads queue on the log's lock),
+            # kept in the temporary target: a failure's output is in the Failure below
+            [dbt_executable(), *dbt_global_flags(), "docs", "generate", "--static", *compile_flag,
+             "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--target-path", str(target),
+             "--log-path", str(target)],
             cwd=project_dir, env=env, capture_output=True, text=True)
         if result.returncode != 0:
             raise Failure(description="dbt docs generate failed",
