@@ -1,7 +1,9 @@
-"""dbt-duckdb plugin registering the SQL functions our models need on every dbt connection.
+"""dbt-duckdb plugin giving every dbt connection and cursor what our models' phone hash needs.
 
-`pii_hash(varchar) -> varchar`: HMAC-SHA256 with the secret salt (contracts §4). DuckDB has no
-HMAC built in; a vectorised Arrow UDF keeps it fast (about a million values a second).
+The macro `hash_phone` computes HMAC-SHA256 with the secret salt (contracts §4) in SQL
+(`siyu.pii.PII_HASH_DUCKDB_SQL`) from the salt's HMAC pads, which this plugin sets as the variables
+`siyu_pii_ipad` / `siyu_pii_opad`. DuckDB variables belong to one connection, and dbt-duckdb runs
+each node on a cursor of its own: a new cursor gets them in `configure_cursor`.
 """
 
 from __future__ import annotations
@@ -9,25 +11,10 @@ from __future__ import annotations
 import os
 
 import duckdb
-import pyarrow as pa
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from .dbt_partial_parse import record_profile
-from .pii import hmac_sha256, resolve_salt
-
-
-def register_functions(conn: duckdb.DuckDBPyConnection, salt: str | None = None) -> None:
-    salt = salt or resolve_salt()
-
-    def pii_hash(values: pa.Array) -> pa.Array:
-        return pa.array([hmac_sha256(v, salt) for v in values.to_pylist()], pa.string())
-
-    try:
-        conn.remove_function("pii_hash")
-    except Exception:  # not registered yet on this connection
-        pass
-    conn.create_function("pii_hash", pii_hash, [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR"),
-                         type="arrow", null_handling="special", side_effects=False)
+from .pii import check_pii_pads, resolve_salt, set_pii_pads
 
 
 class Plugin(BasePlugin):
@@ -36,6 +23,11 @@ class Plugin(BasePlugin):
         # warehouse can then reuse this run's parse (siyu.dbt_partial_parse)
         if self.creds is not None:
             record_profile(self.creds.connection_info(), os.environ.get("DBT_TARGET_PATH"))
+        self._salt = resolve_salt()
 
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
-        register_functions(conn)
+        set_pii_pads(conn, self._salt)
+        check_pii_pads(conn, self._salt)
+
+    def configure_cursor(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        set_pii_pads(cursor, self._salt)

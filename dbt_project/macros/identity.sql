@@ -16,15 +16,15 @@
 {%- endmacro %}
 
 {# HMAC-SHA256 of a normalised phone with the secret SIYU_PII_SALT, as lowercase hex; NULL stays NULL.
-   DuckDB: the function pii_hash registered by dagster_project.dbt_functions. Spark: the same HMAC in
-   SQL from the session variables siyu_pii_ipad / siyu_pii_opad (BINARY, 64 bytes: the key XOR
-   0x36… / 0x5c…), which siyu's Spark runner declares from the salt before dbt runs (the salt never
-   appears in SQL text). #}
+   In SQL on both engines (siyu.pii.PII_HASH_DUCKDB_SQL, siyu.engines.spark.PII_HASH_SQL), from the
+   variables siyu_pii_ipad / siyu_pii_opad (BLOB / BINARY, 64 bytes: the key XOR 0x36… / 0x5c…):
+   siyu.dbt_plugin sets them on every DuckDB connection and cursor dbt opens, siyu's Spark runner
+   declares them in its session before dbt runs. The salt never appears in SQL text. #}
 {% macro hash_phone(expr) -%}
     {{ return(adapter.dispatch('hash_phone')(expr)) }}
 {%- endmacro %}
 {% macro default__hash_phone(expr) -%}
-    pii_hash({{ normalize_phone(expr) }})
+    sha256(getvariable('siyu_pii_opad') || unhex(sha256(getvariable('siyu_pii_ipad') || encode({{ normalize_phone(expr) }}))))
 {%- endmacro %}
 {% macro spark__hash_phone(expr) -%}
     sha2(concat(siyu_pii_opad, unhex(sha2(concat(siyu_pii_ipad, encode({{ normalize_phone(expr) }}, 'UTF-8')), 256))), 256)

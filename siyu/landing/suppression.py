@@ -26,6 +26,8 @@ from datetime import date
 
 import duckdb
 
+from ..pii import PII_HASH_DUCKDB_SQL, set_pii_pads
+
 REQUESTS_DDL = """
     key varchar not null primary key,
     identifier_kind varchar not null,
@@ -42,7 +44,7 @@ def normalize_phone_sql(expr: str) -> str:
 
 
 def _phone(expr: str) -> str:
-    return f"'phone:' || pii_hash({normalize_phone_sql(expr)})"
+    return "'phone:' || " + PII_HASH_DUCKDB_SQL.format(value=normalize_phone_sql(expr))
 
 
 def _strip(expr: str) -> str:
@@ -50,7 +52,7 @@ def _strip(expr: str) -> str:
 
 
 # The identifiers each raw record carries, written as the identity graph writes them
-# (`int_identity_records`); `pii_hash` is the HMAC UDF dbt uses (siyu.dbt_plugin).
+# (`int_identity_records`); phones hashed by the SQL HMAC the dbt macro `hash_phone` writes.
 RECORD_IDENTIFIERS: dict[str, str] = {
     "tracking": f"""list_value(
         'distinct_id:' || distinct_id,
@@ -128,17 +130,13 @@ def ensure_requests_table(con: duckdb.DuckDBPyConnection) -> None:
 
 def has_requests(con: duckdb.DuckDBPyConnection) -> bool:
     # a catalog lookup, not a failing query: inside the loader's transaction an error would abort it
-    # (fetchall: DuckDB refuses to register a function while a result is still open)
     exists = con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' "
                          "and table_name = '_forget_requests'").fetchall()[0][0]
     return bool(exists) and con.execute("select count(*) from raw._forget_requests").fetchall()[0][0] > 0
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, salt: str) -> None:
-    from ..dbt_plugin import register_functions
-
-    con.execute("select 1").fetchall()  # no result left open: DuckDB refuses to register a function then
-    register_functions(con, salt)  # pii_hash, as dbt hashes phones
+    set_pii_pads(con, salt)  # phones hashed as dbt hashes them
     con.execute("set variable siyu_forget_salt = ?", [salt + KEY_SEPARATOR])
     con.execute("create or replace temp table forget_keys as select key from raw._forget_requests")
 

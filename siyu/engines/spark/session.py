@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...landing.schema import RAW_TABLES
-from ...pii import hmac_sha256
+from ...pii import PII_PROBE, hmac_pads, hmac_sha256
 from .layout import SparkLayout
 
 if TYPE_CHECKING:
@@ -17,8 +16,6 @@ if TYPE_CHECKING:
 
 JAVA_17_HOMES = "/usr/lib/jvm/java-17-openjdk-*"  # Debian/Ubuntu's openjdk-17 (amd64, arm64, …)
 LAYER_DATABASES = ("staging", "intermediate", "marts", "reference")  # macros/generate_schema_name.sql, seeds' +schema
-PII_PROBE = "13800138000"  # a well-known test number, hashed by Python and by Spark to check the pads
-HMAC_BLOCK_BYTES = 64  # SHA-256's block size: the HMAC key is padded (or first hashed) to it
 
 
 class SparkUnavailable(RuntimeError):
@@ -105,16 +102,6 @@ def start_session(build_dir: Path) -> SparkSession:
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(os.environ.get("SIYU_SPARK_LOG_LEVEL", "ERROR"))
     return spark
-
-
-def hmac_pads(salt: str) -> tuple[bytes, bytes]:
-    """HMAC-SHA256's inner and outer pads of the salt (RFC 2104): with them SQL can compute
-    sha2(opad || sha2(ipad || message)) = HMAC(salt, message) without the salt itself."""
-    key = salt.encode()
-    if len(key) > HMAC_BLOCK_BYTES:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(HMAC_BLOCK_BYTES, b"\0")
-    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
 
 
 PII_HASH_SQL = ("lower(sha2(concat(siyu_pii_opad, unhex(sha2(concat(siyu_pii_ipad, encode({value}, 'UTF-8')), 256))), 256))")
