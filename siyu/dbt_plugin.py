@@ -23,11 +23,14 @@ class Plugin(BasePlugin):
         # warehouse can then reuse this run's parse (siyu.dbt_partial_parse)
         if self.creds is not None:
             record_profile(self.creds.connection_info(), os.environ.get("DBT_TARGET_PATH"))
-        self._salt = resolve_salt()
+        self._salt: str | None = None
 
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
+        # the salt is resolved when dbt first connects, not when it loads the plugin: resolving may create
+        # the warehouse's salt file, or refuse a missing salt (SIYU_REQUIRE_PII_SALT=1)
+        self._salt = resolve_salt()
         set_pii_pads(conn, self._salt)
         check_pii_pads(conn, self._salt)
 
     def configure_cursor(self, cursor: duckdb.DuckDBPyConnection) -> None:
-        set_pii_pads(cursor, self._salt)
+        set_pii_pads(cursor, self._salt if self._salt is not None else resolve_salt())
