@@ -47,11 +47,13 @@ class WarehouseResource(ConfigurableResource):
 
 
 def dbt_global_flags() -> list[str]:
-    """dbt's file log (`dbt.log` in the run's target folder) at `info` unless DBT_LOG_LEVEL_FILE
-    says otherwise: at `debug`, dbt's default, every SQL statement of every node is logged through
-    one locked handler, ≈ 20 % of a small build's dbt time. The compiled SQL stays in the target
-    folder; `DBT_LOG_LEVEL_FILE=debug siyu build` brings the statement log back."""
-    return ["--log-level-file", os.environ.get("DBT_LOG_LEVEL_FILE", "info")]
+    """No dbt file log (`dbt.log` in the run's target folder) unless DBT_LOG_LEVEL_FILE asks for one:
+    dbt's node lines reach `logs/siyu-build.log` (and a UI run's compute log) through its standard
+    output anyway, and the file log's locked handler held dbt's threads back — at `debug`, dbt's
+    default, every SQL statement is logged (≈ 20 % of a small build's dbt time); even at `info` a
+    build of the landing example took 21.6 s against 18.9 s without it (7 runs each). The compiled
+    SQL stays in the target folder; `DBT_LOG_LEVEL_FILE=debug siyu build` brings the statement log back."""
+    return ["--log-level-file", os.environ.get("DBT_LOG_LEVEL_FILE", "none")]
 
 
 class SiyuDbtCliResource(DbtCliResource):

@@ -406,6 +406,16 @@ def test_descriptions_persisted_into_duckdb(warehouse: Path, mart: str) -> None:
     assert {k: (v or "").strip() for k, v in comments.items()} == expected
 
 
+def test_dbts_node_lines_go_to_the_build_log_and_no_file_log_is_kept(warehouse: Path) -> None:
+    import json
+
+    build_log = (warehouse.parent / "logs" / "siyu-build.log").read_text(encoding="utf-8")
+    assert re.search(r"\b\d+ of \d+ OK created sql table model marts\.dim_member\b", build_log), build_log[-2000:]
+    profile = json.loads((warehouse.parent / "logs" / "last-build-profile.json").read_text(encoding="utf-8"))
+    run_target = Path(profile["dbt"]["run_results"]).parent
+    assert (run_target / "run_results.json").is_file() and not (run_target / "dbt.log").exists()
+
+
 def test_dbt_docs_site_published_beside_the_warehouse(warehouse: Path) -> None:
     import json
 
