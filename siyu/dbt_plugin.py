@@ -33,4 +33,6 @@ class Plugin(BasePlugin):
         check_pii_pads(conn, self._salt)
 
     def configure_cursor(self, cursor: duckdb.DuckDBPyConnection) -> None:
-        set_pii_pads(cursor, self._salt if self._salt is not None else resolve_salt())
+        # dbt-duckdb opens the connection (configure_connection) before it hands out a cursor of it
+        assert self._salt is not None
+        set_pii_pads(cursor, self._salt)

@@ -115,6 +115,9 @@ def hmac_pads(salt: str) -> tuple[bytes, bytes]:
 # likewise. In DuckDB's vectorised sha256 it is ≈ 4× the speed of a Python function over Arrow
 # batches, and it holds no GIL dbt's other threads wait on.
 PII_HASH_DUCKDB_SQL = "sha256(getvariable('siyu_pii_opad') || unhex(sha256(getvariable('siyu_pii_ipad') || encode({value}))))"
+# Spark: the same from the session variables siyu's Spark runner declares (siyu.engines.spark.session)
+PII_HASH_SPARK_SQL = ("lower(sha2(concat(siyu_pii_opad, unhex(sha2(concat(siyu_pii_ipad, encode({value}, 'UTF-8')), "
+                      "256))), 256))")
 
 
 def set_pii_pads(con, salt: str) -> None:

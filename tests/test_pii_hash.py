@@ -3,6 +3,8 @@ every connection and cursor (siyu.dbt_plugin) without the salt in any SQL text."
 
 from __future__ import annotations
 
+import hashlib
+
 import duckdb
 import pytest
 
@@ -23,9 +25,16 @@ def test_sql_hmac_equals_python_hmac(salt):
     check_pii_pads(con, salt)
 
 
+@pytest.mark.parametrize("salt", ["siyu-demo-salt-not-secret", "k" * 64, "a much longer salt " * 8, "盐"])
+def test_hmac_pads_give_the_pipelines_phone_hash(salt):
+    ipad, opad = hmac_pads(salt)
+    assert len(ipad) == len(opad) == 64
+    inner = hashlib.sha256(ipad + "13800138000".encode()).digest()
+    assert hashlib.sha256(opad + inner).hexdigest() == hmac_sha256("13800138000", salt)
+
+
 def test_pads_are_rfc_2104():
     ipad, opad = hmac_pads("盐")
-    assert len(ipad) == len(opad) == 64
     assert ipad[:3] == bytes(b ^ 0x36 for b in "盐".encode()) and ipad[3:] == b"\x36" * 61
     assert opad[3:] == b"\x5c" * 61
 

@@ -1,6 +1,6 @@
 """`siyu build --engine spark`: the runtime around dbt-spark (siyu/engines/spark/).
 
-Quick tests (no JVM): the profile's Spark settings equal the session's, the HMAC pads, the raw type
+Quick tests (no JVM): the profile's Spark settings equal the session's, the raw type
 mapping, the folder swap, the CLI's errors, the JVM options. The end-to-end test runs raw loader →
 Parquet → in-process Spark → dbt on a copy of the dbt project whose models are two scratch marts and
 whose one singular test fails (seconds, not minutes): file layout and modes, the SQL HMAC, an empty
@@ -11,7 +11,6 @@ spark`: tests/test_engine_parity.py.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import re
@@ -80,14 +79,6 @@ def test_extra_java_options_reach_the_driver_after_the_time_zone(monkeypatch):
         "-Duser.timezone=UTC -XX:TieredStopAtLevel=1 -Xss4m"
     monkeypatch.delenv("SIYU_SPARK_JAVA_OPTIONS")
     assert engine.session_conf(Path("/tmp/build"))["spark.driver.extraJavaOptions"] == "-Duser.timezone=UTC"
-
-
-@pytest.mark.parametrize("salt", ["siyu-demo-salt-not-secret", "k" * 64, "a much longer salt " * 8, "盐"])
-def test_hmac_pads_give_the_pipelines_phone_hash(salt):
-    ipad, opad = engine.hmac_pads(salt)
-    assert len(ipad) == len(opad) == 64
-    inner = hashlib.sha256(ipad + "13800138000".encode()).digest()
-    assert hashlib.sha256(opad + inner).hexdigest() == hmac_sha256("13800138000", salt)
 
 
 def test_every_raw_column_has_a_spark_type():

@@ -74,8 +74,8 @@ def generate_docs(work_db: Path, out_dir: Path, project_dir: Path = DBT_PROJECT_
             compile_flag = ["--no-compile"]
         env = dict(os.environ, SIYU_WORK_DB=str(work_db))
         result = subprocess.run(
-            # dbt's file log as the build's (info: at dbt's default, debug, its threads queue on the log's lock),
-            # kept in the temporary target: a failure's output is in the Failure below
+            # dbt's file log as the build's (resources.dbt_global_flags), in the temporary target if any:
+            # a failure's output is in the Failure below
             [dbt_executable(), *dbt_global_flags(), "docs", "generate", "--static", *compile_flag,
              "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--target-path", str(target),
              "--log-path", str(target)],

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...landing.schema import RAW_TABLES
+from ...pii import PII_HASH_SPARK_SQL as PII_HASH_SQL
 from ...pii import PII_PROBE, hmac_pads, hmac_sha256
 from .layout import SparkLayout
 
@@ -102,9 +103,6 @@ def start_session(build_dir: Path) -> SparkSession:
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(os.environ.get("SIYU_SPARK_LOG_LEVEL", "ERROR"))
     return spark
-
-
-PII_HASH_SQL = ("lower(sha2(concat(siyu_pii_opad, unhex(sha2(concat(siyu_pii_ipad, encode({value}, 'UTF-8')), 256))), 256))")
 
 
 def declare_pii_pads(spark: SparkSession, salt: str) -> None:
