@@ -26,6 +26,7 @@ g_active (2 and 2: active), g_launch (created 05-28), g_gone (dissolved 05-10).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from datetime import date, datetime
@@ -407,8 +408,6 @@ def test_descriptions_persisted_into_duckdb(warehouse: Path, mart: str) -> None:
 
 
 def test_dbts_node_lines_go_to_the_build_log_and_no_file_log_is_kept(warehouse: Path) -> None:
-    import json
-
     build_log = (warehouse.parent / "logs" / "siyu-build.log").read_text(encoding="utf-8")
     assert re.search(r"\b\d+ of \d+ OK created sql table model marts\.dim_member\b", build_log), build_log[-2000:]
     profile = json.loads((warehouse.parent / "logs" / "last-build-profile.json").read_text(encoding="utf-8"))
@@ -417,8 +416,6 @@ def test_dbts_node_lines_go_to_the_build_log_and_no_file_log_is_kept(warehouse: 
 
 
 def test_dbt_docs_site_published_beside_the_warehouse(warehouse: Path) -> None:
-    import json
-
     site = warehouse.parent / "dbt_docs"
     for name in ("index.html", "manifest.json", "catalog.json"):
         assert (site / name).is_file(), name

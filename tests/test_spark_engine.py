@@ -26,7 +26,7 @@ import yaml
 from siyu.engines import spark as engine
 from siyu.landing import loader
 from siyu.landing.schema import RAW_TABLES
-from siyu.pii import hmac_sha256
+from siyu.pii import PII_HASH_SPARK_SQL, hmac_pads, hmac_sha256
 from siyu.publish import QUARANTINE_COLUMNS
 from siyu.settings import DBT_PROJECT_DIR, REPO_ROOT
 from tests.landing import event, write_jsonl
@@ -149,7 +149,7 @@ select
     _dt as landed_date,
     {pii_hash} as buyer_phone_hash
 from {{{{ source('orders', 'orders') }}}}
-""".format(pii_hash=engine.PII_HASH_SQL.format(value="buyer_phone"))
+""".format(pii_hash=PII_HASH_SPARK_SQL.format(value="buyer_phone"))
 
 SCRATCH_YAML = """
 version: 2
@@ -269,7 +269,7 @@ def test_a_spark_build_writes_raw_parquet_and_the_ledger_and_a_failing_test_publ
     assert ledger.stat().st_mode & 0o005 == 0o005
     assert (warehouse / "raw" / "tracking").stat().st_mode & 0o077 == 0 and kept.stat().st_mode & 0o077 == 0
     assert not list(cwd.iterdir())
-    ipad, opad = engine.hmac_pads(salt)
+    ipad, opad = hmac_pads(salt)
     for path in warehouse.rglob("*"):  # the kept build folder too: dbt's compiled SQL, logs, Parquet
         if path.is_file() and path.suffix != ".duckdb":
             text = path.read_bytes()

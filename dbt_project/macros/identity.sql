@@ -16,7 +16,7 @@
 {%- endmacro %}
 
 {# HMAC-SHA256 of a normalised phone with the secret SIYU_PII_SALT, as lowercase hex; NULL stays NULL.
-   In SQL on both engines (siyu.pii.PII_HASH_DUCKDB_SQL, siyu.engines.spark.PII_HASH_SQL), from the
+   In SQL on both engines (siyu.pii.PII_HASH_DUCKDB_SQL, siyu.pii.PII_HASH_SPARK_SQL), from the
    variables siyu_pii_ipad / siyu_pii_opad (BLOB / BINARY, 64 bytes: the key XOR 0x36… / 0x5c…):
    siyu.dbt_plugin sets them on every DuckDB connection and cursor dbt opens, siyu's Spark runner
    declares them in its session before dbt runs. The salt never appears in SQL text. #}

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...landing.schema import RAW_TABLES
-from ...pii import PII_HASH_SPARK_SQL as PII_HASH_SQL
-from ...pii import PII_PROBE, hmac_pads, hmac_sha256
+from ...pii import PII_HASH_SPARK_SQL, PII_PROBE, hmac_pads, hmac_sha256
 from .layout import SparkLayout
 
 if TYPE_CHECKING:
@@ -113,7 +112,7 @@ def declare_pii_pads(spark: SparkSession, salt: str) -> None:
         spark.sql(f"declare or replace variable {name} binary")
         spark.sql(f"set var {name} = unhex(:pad)", args={"pad": pad.hex()})
     expected = hmac_sha256(PII_PROBE, salt)
-    got = spark.sql(f"select {PII_HASH_SQL.format(value=':probe')} as h", args={"probe": PII_PROBE}).first()[0]
+    got = spark.sql(f"select {PII_HASH_SPARK_SQL.format(value=':probe')} as h", args={"probe": PII_PROBE}).first()[0]
     if got != expected:
         raise RuntimeError("the Spark session's PII pads do not reproduce siyu.pii.hmac_sha256; nothing was built")
 
