@@ -81,6 +81,19 @@ def test_extra_java_options_reach_the_driver_after_the_time_zone(monkeypatch):
     assert engine.session_conf(Path("/tmp/build"))["spark.driver.extraJavaOptions"] == "-Duser.timezone=UTC"
 
 
+def test_siyu_spark_conf_adds_session_settings_and_refuses_malformed_ones(monkeypatch):
+    monkeypatch.setenv("SIYU_SPARK_CONF", " spark.sql.codegen.wholeStage=false  spark.executor.extraJavaOptions=-Da=b=c ")
+    session = engine.session_conf(Path("/tmp/build"))
+    assert session["spark.sql.codegen.wholeStage"] == "false" and session["spark.executor.extraJavaOptions"] == "-Da=b=c"
+    assert session["spark.sql.session.timeZone"] == "UTC"
+    for bad in ("spark.sql.codegen.wholeStage", "codegen=false"):
+        monkeypatch.setenv("SIYU_SPARK_CONF", bad)
+        with pytest.raises(ValueError, match="spark.KEY=VALUE"):
+            engine.session_conf(Path("/tmp/build"))
+    monkeypatch.delenv("SIYU_SPARK_CONF")
+    assert "spark.sql.codegen.wholeStage" not in engine.session_conf(Path("/tmp/build"))
+
+
 def test_every_raw_column_has_a_spark_type():
     con = duckdb.connect()
     loader.ensure_raw_schema(con)

@@ -90,7 +90,19 @@ def session_conf(build_dir: Path) -> dict[str, str]:
         # dbt-spark sets it false before each of its statements; ours (catalog setup) run the same way
         "spark.sql.ansi.enabled": "false",
         **runtime_conf(),
+        **extra_conf(),
     }
+
+
+def extra_conf() -> dict[str, str]:
+    """SIYU_SPARK_CONF: further session settings, `key=value` pairs separated by spaces, applied last
+    (e.g. `spark.sql.codegen.wholeStage=false`: on a build's small data Spark then interprets plans
+    instead of compiling Java for each one; the test suite uses it)."""
+    pairs = os.environ.get("SIYU_SPARK_CONF", "").split()
+    malformed = [pair for pair in pairs if "=" not in pair or not pair.split("=", 1)[0].startswith("spark.")]
+    if malformed:
+        raise ValueError(f"SIYU_SPARK_CONF: expected spark.KEY=VALUE pairs separated by spaces, got {' '.join(malformed)!r}")
+    return dict(pair.split("=", 1) for pair in pairs)
 
 
 def start_session(build_dir: Path) -> SparkSession:
