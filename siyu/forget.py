@@ -271,9 +271,14 @@ def run_forget_spark(kind: str, value: str, warehouse_dir: Path, landing_dir: Pa
     DIR/marts/ from the erased raw layer (Spark builds are always whole), and the working database is
     compacted."""
     from .build import _exclusive_run
-    from .engines.spark import SparkLayout, run_spark_build
+    from .engines.spark import SparkLayout, SparkUnavailable, check_spark_ready, run_spark_build
 
     os.umask(0o077)
+    try:
+        check_spark_ready()  # before the erasure: a rebuild that cannot start would leave the marts holding them
+    except SparkUnavailable as error:
+        print(f"siyu forget: {error}\nNothing was erased.", file=sys.stderr)
+        return 2
     layout = SparkLayout(warehouse_dir.resolve())
     settings = layout.settings(landing_dir)
     settings.export()

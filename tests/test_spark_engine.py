@@ -88,7 +88,7 @@ def test_siyu_spark_conf_adds_session_settings_and_refuses_malformed_ones(monkey
     assert session["spark.sql.session.timeZone"] == "UTC"
     for bad in ("spark.sql.codegen.wholeStage", "codegen=false"):
         monkeypatch.setenv("SIYU_SPARK_CONF", bad)
-        with pytest.raises(ValueError, match="spark.KEY=VALUE"):
+        with pytest.raises(engine.SparkUnavailable, match="spark.KEY=VALUE"):
             engine.session_conf(Path("/tmp/build"))
     monkeypatch.delenv("SIYU_SPARK_CONF")
     assert "spark.sql.codegen.wholeStage" not in engine.session_conf(Path("/tmp/build"))
@@ -133,6 +133,20 @@ def test_no_java_is_a_clear_error_and_changes_nothing(tmp_path):
     assert out.returncode == 2
     assert "no Java found" in out.stderr and "Nothing was loaded or built" in out.stderr
     assert not (tmp_path / "wh").exists()
+
+
+def test_a_malformed_siyu_spark_conf_is_a_one_line_error_before_anything_changes(tmp_path):
+    from tests.harness import run_siyu, siyu_env
+
+    env = siyu_env(tmp_path) | {"SIYU_SPARK_CONF": "spark.sql.codegen.wholeStage"}
+    built = run_siyu(["build", "--engine", "spark", "--warehouse", str(tmp_path / "wh"), "--landing", str(tmp_path)], env)
+    assert built.returncode == 2 and "Traceback" not in built.stderr
+    assert "SIYU_SPARK_CONF: expected spark.KEY=VALUE pairs" in built.stderr and "Nothing was loaded or built" in built.stderr
+    assert not (tmp_path / "wh").exists()
+    forgot = run_siyu(["forget", "--engine", "spark", "--warehouse", str(tmp_path / "wh"), "--landing", str(tmp_path),
+                       "--unionid", "oU_someone"], env)
+    assert forgot.returncode == 2 and "Traceback" not in forgot.stderr
+    assert "SIYU_SPARK_CONF" in forgot.stderr and "Nothing was erased" in forgot.stderr
 
 
 def test_select_is_refused_on_the_duckdb_engine(tmp_path):

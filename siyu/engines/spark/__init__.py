@@ -35,7 +35,7 @@ folders and the atomic swaps of step 6).
 from .build import run_spark_build
 from .dbt_run import failure_cause
 from .layout import SparkLayout, replace_dir
-from .session import SparkUnavailable, prepare_java, require_pyspark, runtime_conf, session_conf, spark_type
+from .session import SparkUnavailable, check_spark_ready, prepare_java, require_pyspark, runtime_conf, session_conf, spark_type
 
-__all__ = ["SparkLayout", "SparkUnavailable", "failure_cause", "prepare_java", "replace_dir", "require_pyspark",
+__all__ = ["SparkLayout", "SparkUnavailable", "check_spark_ready", "failure_cause", "prepare_java", "replace_dir", "require_pyspark",
            "run_spark_build", "runtime_conf", "session_conf", "spark_type"]

@@ -21,11 +21,10 @@ from .layout import SparkLayout, keep_identity_graph, make_readable, publish_mar
 from .raw_export import export_raw, load_raw, quarantine_counts, raw_columns
 from .session import (
     SparkUnavailable,
+    check_spark_ready,
     create_layer_databases,
     declare_pii_pads,
-    prepare_java,
     register_raw_tables,
-    require_pyspark,
     start_session,
 )
 
@@ -75,8 +74,7 @@ def run_spark_build(landing_dir: Path, warehouse_dir: Path, full_refresh: bool =
     """`siyu build --engine spark`: exit 0 when every selected dbt node passed and the marts were swapped in."""
     os.umask(0o077)  # raw Parquet and the working database hold personal data; readers' parts are opened up explicitly
     try:
-        prepare_java()
-        require_pyspark()
+        check_spark_ready()
     except SparkUnavailable as error:
         return _fail(f"{error}\nNothing was loaded or built.", 2)
     layout = SparkLayout(warehouse_dir.resolve())

@@ -19,7 +19,8 @@ LAYER_DATABASES = ("staging", "intermediate", "marts", "reference")  # macros/ge
 
 
 class SparkUnavailable(RuntimeError):
-    """Java or pyspark is missing: the Spark engine cannot start (nothing was changed)."""
+    """Java or pyspark is missing, or SIYU_SPARK_CONF is malformed: the Spark engine cannot start
+    (nothing was changed)."""
 
 
 def sql_string(text: str) -> str:
@@ -43,6 +44,14 @@ def prepare_java() -> Path:
     # Spark otherwise warns that the hostname resolves to a loopback address and guesses an interface
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     return Path(java)
+
+
+def check_spark_ready() -> None:
+    """Everything a Spark build needs before it changes anything: its settings, Java and pyspark
+    (SparkUnavailable, with what to do, otherwise)."""
+    extra_conf()
+    prepare_java()
+    require_pyspark()
 
 
 def require_pyspark() -> None:
@@ -101,7 +110,8 @@ def extra_conf() -> dict[str, str]:
     pairs = os.environ.get("SIYU_SPARK_CONF", "").split()
     malformed = [pair for pair in pairs if "=" not in pair or not pair.split("=", 1)[0].startswith("spark.")]
     if malformed:
-        raise ValueError(f"SIYU_SPARK_CONF: expected spark.KEY=VALUE pairs separated by spaces, got {' '.join(malformed)!r}")
+        raise SparkUnavailable(f"SIYU_SPARK_CONF: expected spark.KEY=VALUE pairs separated by spaces, "
+                               f"got {' '.join(malformed)!r}")
     return dict(pair.split("=", 1) for pair in pairs)
 
 
