@@ -59,12 +59,15 @@ def dbt_global_flags() -> list[str]:
 class SiyuDbtCliResource(DbtCliResource):
     """dagster-dbt's dbt resource, without the `dbt --version` subprocess it starts before every
     invocation (≈ 4 s: a whole dbt import) only to learn whether dbt-core or the Fusion engine
-    runs: when the executable is the dbt beside this interpreter, its version is the installed
-    dbt-core's."""
+    runs: when the executable is the dbt beside this interpreter (or SIYU_DBT_EXECUTABLE, a command
+    that runs it: siyu.settings.dbt_executable), its version is the installed dbt-core's."""
 
     @cached_property
     def _cli_version(self) -> version.Version:
-        if Path(self.dbt_executable).resolve() == (Path(sys.executable).parent / "dbt").resolve():
+        installed = [Path(sys.executable).parent / "dbt"]
+        if os.environ.get("SIYU_DBT_EXECUTABLE"):
+            installed.append(Path(os.environ["SIYU_DBT_EXECUTABLE"]))
+        if Path(self.dbt_executable).resolve() in {path.resolve() for path in installed}:
             return version.parse(importlib.metadata.version("dbt-core"))
         return super()._cli_version
 

@@ -33,7 +33,11 @@ DBT_LAYERS = ("staging", "intermediate", "marts")
 
 
 def dbt_executable() -> str:
-    """dbt from this interpreter's environment, so `.venv/bin/siyu` works without activating it."""
+    """dbt from this interpreter's environment, so `.venv/bin/siyu` works without activating it;
+    SIYU_DBT_EXECUTABLE names another command that runs this environment's dbt-core (the test suite's
+    runs dbt forked from a process that has imported it: tests/dbt_forkserver.py)."""
+    if os.environ.get("SIYU_DBT_EXECUTABLE"):
+        return os.environ["SIYU_DBT_EXECUTABLE"]
     beside = Path(sys.executable).parent / "dbt"
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from siyu.dbt_partial_parse import seed_partial_parse
+from siyu.settings import dbt_executable
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -36,6 +37,13 @@ def siyu_env(work_dir: Path, dagster_home: bool = False) -> dict[str, str]:
         env["SIYU_EPHEMERAL_RUNS"] = "1"
     env.setdefault("SIYU_BUILD_DOCS", "0")  # the docs site is tested where it is needed (test_operator_queries)
     return env
+
+
+def with_installed_dbt(env: dict[str, str]) -> dict[str, str]:
+    """`env` with dbt as the installed `dbt` command, a child of the run in its process group, instead
+    of forked from the suite's dbt server (tests/dbt_forkserver.py, whose dbt children belong to the
+    server and import from its sys.path): for tests of signals, process groups and installed wheels."""
+    return env | {"SIYU_DBT_EXECUTABLE": str(Path(sys.executable).parent / "dbt")}
 
 
 # `siyu …` runs in a process of its own, as users run it, but forked from a server that has imported
@@ -118,7 +126,7 @@ def build_with_dbt_only(landing: Path, work_dir: Path, select: str | None = None
         con.close()
     env = siyu_env(work_dir) | {"SIYU_WORK_DB": str(db), "DBT_PROFILES_DIR": str(REPO / "dbt_project")}
     seed_partial_parse(REPO / "dbt_project" / "target", work_dir / "target", db)
-    cmd = [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(REPO / "dbt_project"), "--target-path", str(work_dir / "target"),
+    cmd = [dbt_executable(), "build", "--project-dir", str(REPO / "dbt_project"), "--target-path", str(work_dir / "target"),
            "--exclude-resource-type", "unit_test"]
     if select:
         # cautious: a test runs only when all its parents are selected (no test on an unbuilt seed)

@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from siyu.simulator import simulate
+from tests.harness import with_installed_dbt
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -59,6 +60,7 @@ def test_an_installed_wheel_builds_a_warehouse_outside_the_source_tree(wheel: Pa
     # the installed packages come first; the test's own venv provides the dependencies (and dbt)
     env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "SIYU_LANDING_DIR", "SIYU_WAREHOUSE")}
     env.update({"PYTHONPATH": str(installed), "SIYU_DEMO": "1", "SIYU_BUILD_DOCS": "0"})
+    env = with_installed_dbt(env)  # dbt must import the installed siyu (its profile's plugin), as users' does
     where = subprocess.run([sys.executable, "-c", "import siyu.settings as s; print(s.__file__); print(s.DBT_PROJECT_DIR)"],
                            capture_output=True, text=True, env=env, cwd=work)
     module, project = where.stdout.split()

@@ -36,7 +36,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.harness import REPO, run_siyu, siyu_env
+from tests.harness import REPO, run_siyu, siyu_env, with_installed_dbt
 from tests.test_idempotency import DAYS, continue_from, first_half_build, sync_landing
 
 READS = {
@@ -483,7 +483,7 @@ def test_a_reader_holding_the_old_file_never_blocks_publishing(work):
 def sequence(tmp_path_factory, worker_id) -> dict:
     base = tmp_path_factory.mktemp("publish")
     landing, work = base / "landing", base / "work"
-    env = siyu_env(work)
+    env = with_installed_dbt(siyu_env(work))  # the kill must reach dbt: a child in the run's process group
     published = work / "warehouse.duckdb"
     out: dict = {"work": work, "published": published, "timings": {}}
 

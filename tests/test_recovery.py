@@ -71,7 +71,7 @@ def test_ctrl_c_during_dbt_ends_cleanly_and_the_next_build_completes(tmp_path):
     import re
     import signal
 
-    from tests.harness import REPO, _context, run_siyu, siyu_env
+    from tests.harness import REPO, _context, run_siyu, siyu_env, with_installed_dbt
     from tests.test_forget import write_landing
 
     landing = write_landing(tmp_path / "landing", with_p=True)
@@ -81,7 +81,7 @@ def test_ctrl_c_during_dbt_ends_cleanly_and_the_next_build_completes(tmp_path):
     # tests.harness.run_siyu runs `siyu`), not waited for: this run gets Ctrl-C
     out, err_file = tmp_path / "build.stdout", tmp_path / "build.stderr"
     build = _context().Process(target=_siyu_with_its_own_ctrl_c,
-                               args=(args, siyu_env(work), str(REPO), str(out), str(err_file)))
+                               args=(args, with_installed_dbt(siyu_env(work)), str(REPO), str(out), str(err_file)))
     build.start()
     dbt_log = work / "logs" / "siyu-build.log"
     # dbt is running its nodes once the first one has finished ("1 of 218 OK created …")
