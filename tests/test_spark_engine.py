@@ -118,6 +118,17 @@ def test_replace_dir_swaps_a_folder_whole(tmp_path):
     assert (tmp_path / "x").is_dir()
 
 
+def test_a_selected_build_runs_only_the_tests_whose_parents_it_builds():
+    """`--select`: every Spark build declares a new catalog, so a test reaching a model left out (a
+    `relationships` test, selected by dbt's default eager indirect selection) would fail on a missing
+    table; `siyu build --engine spark --select +int_identity_map` failed so on the landing example."""
+    from siyu.engines.spark.dbt_run import dbt_args
+
+    args = dbt_args(DBT_PROJECT_DIR, Path("/tmp/build"), ["+int_identity_map"], None)
+    assert args[args.index("--select"):] == ["--select", "+int_identity_map", "--indirect-selection", "cautious"]
+    assert "--indirect-selection" not in dbt_args(DBT_PROJECT_DIR, Path("/tmp/build"), None, None)
+
+
 def test_a_failed_nodes_cause_is_its_telling_line():
     spark_error = ("Runtime Error in model stg_x (models/staging/stg_x.sql)\n  Runtime Error\n    \n"
                    "    [PARSE_SYNTAX_ERROR] Syntax error at or near 'qualify'.\n    == SQL ==\n    select 1")
