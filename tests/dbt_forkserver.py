@@ -99,8 +99,14 @@ def serve(path: str) -> None:
     listener.bind(path + ".new")
     listener.listen(16)
     os.replace(path + ".new", path)  # clients find the socket only once it accepts
-    while True:
-        conn, _ = listener.accept()
+    parent = os.getppid()
+    listener.settimeout(5)
+    while os.getppid() == parent:  # the pytest process that started it is gone (killed): leave too
+        try:
+            conn, _ = listener.accept()
+        except TimeoutError:
+            continue
+        conn.settimeout(None)
         if os.fork() == 0:
             listener.close()
             _run_dbt(conn)
