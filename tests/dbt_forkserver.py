@@ -72,7 +72,7 @@ def _run_dbt(conn: socket.socket) -> None:
         from dbt.cli.main import cli
 
         try:
-            cli()
+            cli(prog_name="dbt")  # else click names the program after this server's `python -m` in usage lines
             code = 0
         except SystemExit as leaving:
             code = leaving.code if isinstance(leaving.code, int) else (0 if leaving.code is None else 1)
