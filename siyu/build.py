@@ -246,6 +246,13 @@ def _models_changed(settings: Settings) -> bool:
     return not built_by_this_project(_models_code_path(settings))
 
 
+def require_models_rebuild(settings: Settings, why: str) -> None:
+    """Every build rebuilds the incremental dbt models whole until one succeeds (which stamps the
+    project again, `_record_state`): `siyu forget` removed raw rows that those tables still hold, and
+    a rebuild that fails or never runs must not leave them for an ordinary later build to publish."""
+    _models_code_path(settings).write_text(f"rebuild whole: {why}\n")
+
+
 def _state_path(settings: Settings) -> Path:
     return settings.work_db.with_name(settings.work_db.name + ".published-state.json")
 

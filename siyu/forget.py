@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 
 from .landing import suppression
+from .landing.discovery import scan
 from .landing.loader import ensure_raw_schema
 from .landing.schema import SOURCES
 from .pii import MissingSaltError, ensure_salt, hmac_sha256, resolve_salt
@@ -121,7 +122,7 @@ def erase_from_raw(settings: Settings, identifier: str, salt: str) -> tuple[str 
     """Steps 1–3 in one transaction: find the member, record the request, suppress their raw records.
     The identity graph is read from the working database's `intermediate` schema (on the Spark
     engine: views over the last build's identity Parquet, see run_forget_spark)."""
-    from .build import connect_working_db
+    from .build import connect_working_db, require_models_rebuild
 
     con = connect_working_db(settings.work_db)
     try:
@@ -136,6 +137,9 @@ def erase_from_raw(settings: Settings, identifier: str, salt: str) -> tuple[str 
                             request_rows(identifiers, salt, uuid.uuid4().hex[:12], now, fingerprint))
             removed = suppression.suppress(con, salt, SOURCES)
             _update_ledger(con, removed)
+            if removed.total or any(removed.rewritten.values()):
+                # before the commit: a crash in between costs a needless rebuild, never a stale one
+                require_models_rebuild(settings, "siyu forget removed or rewrote raw records")
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -196,8 +200,17 @@ def list_requests(settings: Settings) -> int:
     return 0
 
 
+def _held_anything(removed: suppression.Suppressed | None) -> bool:
+    """Whether the erasure removed or rewrote anything; when not, says so (no rebuild is needed)."""
+    if removed is not None and (removed.total or any(removed.rewritten.values())):
+        return True
+    print("siyu forget: no record of the warehouse holds them, so the published marts hold nothing of them and "
+          "nothing is rebuilt; the request is kept, so later loads suppress their records.", flush=True)
+    return False
+
+
 def _erase(settings: Settings, kind: str, value: str, identity_parquet: Path | None = None,
-           ) -> tuple[int, WarehouseCounts | None]:
+           ) -> tuple[int, WarehouseCounts | None, suppression.Suppressed | None]:
     """Steps 1–3 with the command's messages: (exit code, the warehouse's counts before). A Spark
     warehouse's identity graph is Parquet (`identity_parquet`/intermediate/<table>/), read through
     views in its working DuckDB for the time of the lookup."""
@@ -209,6 +222,9 @@ def _erase(settings: Settings, kind: str, value: str, identity_parquet: Path | N
         ensure_salt()
         salt = resolve_salt()
         identifier = identifier_of(kind, value, salt)
+        if not scan(settings.landing_dir).days():  # the rebuild after the erasure reads it: refuse first
+            raise ForgetRefused(f"no landing partitions found under {settings.landing_dir}: the rebuild that follows "
+                                "the erasure needs them (--landing DIR or SIYU_LANDING_DIR). Nothing was erased.")
         with working_db_alone(settings, full_refresh=False):
             if identity_parquet is not None:
                 attach_parquet_layers(settings.work_db, identity_parquet, layers=("intermediate",))
@@ -219,15 +235,15 @@ def _erase(settings: Settings, kind: str, value: str, identity_parquet: Path | N
                     detach_parquet_layers(settings.work_db, layers=("intermediate",))
     except (MissingSaltError, ForgetRefused) as error:
         print(f"siyu forget: {error}", file=sys.stderr)
-        return 2, None
+        return 2, None, None
     except RunRefused as refused:
         print(f"siyu forget: {refused}", file=sys.stderr)
-        return refused.code, None
+        return refused.code, None, None
     who = f"member {member}" if member else "no member (the identifier is not in the identity graph)"
     print(f"siyu forget: {kind} → {who}; request recorded as salted hashes; "
           f"{sum(removed.rows.values()):,} raw records and {sum(removed.quarantined.values()):,} quarantined lines "
           f"removed, {sum(removed.rewritten.values()):,} records that mentioned them rewritten", flush=True)
-    return 0, before
+    return 0, before, removed
 
 
 def run_forget(kind: str, value: str) -> int:
@@ -236,9 +252,11 @@ def run_forget(kind: str, value: str) -> int:
     os.umask(0o077)
     settings = Settings.from_env()
     settings.export()
-    code, before = _erase(settings, kind, value)
+    code, before, removed = _erase(settings, kind, value)
     if code != 0:
         return code
+    if not _held_anything(removed):
+        return 0
     state = settings.work_db.with_name(settings.work_db.name + ".published-state.json")
     state.unlink(missing_ok=True)  # the next build must rebuild and republish, landing unchanged or not
     code = run_build(full_refresh=False, rebuild_models=True)  # staging is incremental: rebuild it without them
@@ -286,9 +304,11 @@ def run_forget_spark(kind: str, value: str, warehouse_dir: Path, landing_dir: Pa
         print(f"siyu forget: {warehouse_dir} has no Spark build yet (no {settings.work_db}); nothing to erase",
               file=sys.stderr)
         return 2
-    code, _ = _erase(settings, kind, value, identity_parquet=layout.identity)
+    code, _, removed = _erase(settings, kind, value, identity_parquet=layout.identity)
     if code != 0:
         return code
+    if not _held_anything(removed):
+        return 0
     print("siyu forget: rebuilding on Spark", flush=True)
     code = run_spark_build(settings.landing_dir, layout.root)
     if code != 0:

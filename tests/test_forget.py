@@ -287,7 +287,9 @@ def test_a_shared_identifier_is_refused_and_nothing_changes(built, tmp_path):
     work = tmp_path / "w"
     copy_build(built["with"].parent, work)
     before = (work / "warehouse.work.duckdb").read_bytes()
-    result = siyu(work, "forget", "--phone", "13800000000", check=False)
+    env = siyu_env(work) | {"SIYU_WAREHOUSE": str(work / "warehouse.duckdb"),
+                            "SIYU_LANDING_DIR": str(built["root"] / "landing-with")}
+    result = run_siyu(["forget", "--phone", "13800000000"], env)
     assert result.returncode == 2
     assert "shared by strangers" in result.stderr and "4 different people" in result.stderr
     assert "Nothing was changed" in result.stderr
@@ -301,3 +303,41 @@ def test_a_shared_identifier_is_refused_and_nothing_changes(built, tmp_path):
 def test_malformed_identifiers_are_refused(built, tmp_path, args, message):
     result = siyu(tmp_path, "forget", *args, check=False)
     assert result.returncode == 2 and message in result.stderr
+
+
+# ------------------------------------------------------------- a rebuild that fails or never runs
+def test_without_a_landing_folder_nothing_is_erased(built, tmp_path):
+    """The rebuild after an erasure reads the landing folder: without one, forget refuses first."""
+    work = copy_build(built["with"].parent, tmp_path / "w")
+    before = (work / "warehouse.work.duckdb").read_bytes()
+    env = siyu_env(work) | {"SIYU_WAREHOUSE": str(work / "warehouse.duckdb"), "SIYU_LANDING_DIR": str(tmp_path / "none")}
+    result = run_siyu(["forget", "--phone", "13700001111"], env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "no landing partitions found" in result.stderr and "Nothing was erased" in result.stderr
+    assert (work / "warehouse.work.duckdb").read_bytes() == before
+
+
+def test_after_an_erasure_whose_rebuild_never_ran_the_next_build_rebuilds_whole(built, monkeypatch):
+    """Steps 1–3 only (as when the rebuild fails), then a plain `siyu build`: the incremental staging
+    tables still hold P's rows, so it must rebuild them whole — and publishes the marts without P."""
+    from siyu import forget
+    from siyu.settings import Settings
+
+    work = copy_build(built["with"].parent, built["root"] / "rebuild-never-ran")  # beside landing-with, for siyu()
+    monkeypatch.setenv("SIYU_WAREHOUSE", str(work / "warehouse.duckdb"))
+    monkeypatch.delenv("SIYU_WORK_DB", raising=False)
+    forget.erase_from_raw(Settings.from_env(), forget.identifier_of("unionid", "oU_zhou_p", DEMO_SALT), DEMO_SALT)
+    rebuilt = siyu(work, "build")
+    assert "rebuilding the incremental dbt models whole" in rebuilt.stdout
+    assert_same_marts(working_db(work / "warehouse.duckdb"), working_db(built["without"]))
+    assert_same_marts(work / "warehouse.duckdb", built["without"])
+    assert "nothing new" in siyu(work, "build").stdout  # the successful build stamped the project again
+
+
+def test_an_identifier_no_record_holds_rebuilds_nothing(built):
+    work = copy_build(built["with"].parent, built["root"] / "nobody")  # beside landing-with, as siyu() expects
+    published = (work / "warehouse.duckdb").read_bytes()
+    result = siyu(work, "forget", "--unionid", "oU_nobody")
+    assert "no member" in result.stdout and "nothing is rebuilt" in result.stdout
+    assert "rebuilding" not in result.stdout and (work / "warehouse.duckdb").read_bytes() == published
+    assert query(working_db(work / "warehouse.duckdb"), "select count(*) from raw._forget_requests") == [(1,)]
