@@ -62,8 +62,10 @@ def identifier_of(kind: str, value: str, salt: str) -> str:
         if not appid or not openid:
             raise ForgetRefused("an openid is scoped by its official account: give it as APPID:OPENID")
         return f"openid:{appid}:{openid}"
-    if kind not in KINDS or not value:
-        raise ForgetRefused(f"unknown identifier kind {kind!r} or empty value")
+    if kind not in KINDS:
+        raise ForgetRefused(f"unknown identifier kind {kind!r} (one of: {', '.join(KINDS)})")
+    if not value:
+        raise ForgetRefused(f"an empty {kind} identifies nobody: give the value to erase")
     return f"{kind}:{value}"
 
 

@@ -299,6 +299,7 @@ def test_a_shared_identifier_is_refused_and_nothing_changes(built, tmp_path):
 @pytest.mark.parametrize("args,message", [
     (["--phone", "12345"], "not a mainland mobile number"),
     (["--openid", "oMP_zhou"], "APPID:OPENID"),
+    (["--unionid", " "], "an empty unionid identifies nobody"),
 ])
 def test_malformed_identifiers_are_refused(built, tmp_path, args, message):
     result = siyu(tmp_path, "forget", *args, check=False)

@@ -86,9 +86,13 @@ def test_siyu_spark_conf_adds_session_settings_and_refuses_malformed_ones(monkey
     session = engine.session_conf(Path("/tmp/build"))
     assert session["spark.sql.codegen.wholeStage"] == "false" and session["spark.executor.extraJavaOptions"] == "-Da=b=c"
     assert session["spark.sql.session.timeZone"] == "UTC"
-    for bad in ("spark.sql.codegen.wholeStage", "codegen=false"):
+    for bad in ("spark.sql.codegen.wholeStage", "codegen=false", "spark.sql.shuffle.partitions="):
         monkeypatch.setenv("SIYU_SPARK_CONF", bad)
         with pytest.raises(engine.SparkUnavailable, match="spark.KEY=VALUE"):
+            engine.session_conf(Path("/tmp/build"))
+    for owned in ("spark.sql.session.timeZone=Asia/Shanghai", "spark.sql.shuffle.partitions=8", "spark.sql.ansi.enabled=true"):
+        monkeypatch.setenv("SIYU_SPARK_CONF", f"spark.sql.codegen.wholeStage=false {owned}")
+        with pytest.raises(engine.SparkUnavailable, match=f"{owned.split('=')[0]} is set by siyu"):
             engine.session_conf(Path("/tmp/build"))
     monkeypatch.delenv("SIYU_SPARK_CONF")
     assert "spark.sql.codegen.wholeStage" not in engine.session_conf(Path("/tmp/build"))
@@ -127,6 +131,15 @@ def test_a_selected_build_runs_only_the_tests_whose_parents_it_builds():
     args = dbt_args(DBT_PROJECT_DIR, Path("/tmp/build"), ["+int_identity_map"], None)
     assert args[args.index("--select"):] == ["--select", "+int_identity_map", "--indirect-selection", "cautious"]
     assert "--indirect-selection" not in dbt_args(DBT_PROJECT_DIR, Path("/tmp/build"), None, None)
+
+
+def test_dbts_output_has_no_colour_codes_when_redirected(monkeypatch):
+    import io
+
+    from siyu.engines.spark.dbt_run import dbt_args
+
+    monkeypatch.setattr("sys.stdout", io.StringIO())
+    assert "--no-use-colors" in dbt_args(DBT_PROJECT_DIR, Path("/tmp/build"), None, None)
 
 
 def test_a_failed_nodes_cause_is_its_telling_line():

@@ -611,3 +611,17 @@ def test_on_a_terminal(wh, tmp_path):
     history = state / "siyu" / "sql_history"
     assert history.is_file() and "select 40 + 2 as answer;" in history.read_text()
     assert history.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("sql,named", [
+    ("with x as (select 1) insert into marts.dim_member select * from x", "INSERT is not allowed"),
+    ("with x as (select 1) delete from marts.dim_member", "DELETE is not allowed"),
+    ("pragma enable_profiling='json'", "PRAGMA enable_profiling is not allowed"),
+    ("set threads = 1", "SET/RESET is not allowed"),
+])
+def test_a_refusal_names_what_the_statement_does(sql, named):
+    """A write behind a CTE is named by what it writes, not by WITH (which reads are allowed to start with)."""
+    from siyu.sql_shell.statements import refusal
+
+    (statement,) = duckdb.extract_statements(sql)
+    assert refusal(statement).startswith(named)

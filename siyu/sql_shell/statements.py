@@ -42,6 +42,13 @@ def _first_word(sql: str) -> str:
     return m.group(0).upper() if m else "this"
 
 
+def _named(sql: str, kind: Any) -> str:
+    """What a refused statement is called: its first word, unless that is WITH (a CTE before an
+    INSERT, UPDATE or DELETE): then its kind."""
+    word = _first_word(sql)
+    return kind.name.replace("_", " ") if word == "WITH" else word
+
+
 def _denied_function(sql: str) -> str | None:
     try:
         tokens = duckdb.tokenize(sql)
@@ -95,6 +102,10 @@ def refusal(statement: Any) -> str | None:
             return f"{what} is not allowed: siyu sql is read-only (use SELECT … FROM a function instead)"
         reason = None
     elif kind == _ST.SET:
+        pragma = re.match(r"pragma\s+([A-Za-z_]+)", text, re.I)
+        if pragma:  # `PRAGMA name = value` parses as a SET
+            return (f"PRAGMA {pragma.group(1)} is not allowed: siyu sql is read-only "
+                    f"(read-only PRAGMAs: {', '.join(sorted(READ_PRAGMAS))})")
         if re.match(r"use\s+\S", text, re.I) or re.match(
                 r"(?:set\s+(?:session\s+|local\s+)?|reset\s+(?:session\s+|local\s+)?)(?:search_path|schema)\b",
                 text, re.I):
@@ -110,7 +121,7 @@ def refusal(statement: Any) -> str | None:
     elif kind in (_ST.LOAD, _ST.EXTENSION):
         return f"{_first_word(sql)} is not allowed: extensions cannot be installed or loaded in siyu sql"
     else:
-        return f"{_first_word(sql)} is not allowed: siyu sql is read-only (allowed: {ALLOWED_SUMMARY})"
+        return f"{_named(sql, kind)} is not allowed: siyu sql is read-only (allowed: {ALLOWED_SUMMARY})"
     denied = _denied_function(sql)
     if denied == "?":
         return "this statement could not be checked, so it is not run"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,8 @@ def dbt_args(project_dir: Path, build_dir: Path, select: Sequence[str] | None, d
             "--target-path", str(build_dir / "dbt-target"), "--log-path", str(build_dir / "dbt-logs"),
             "--log-level-file", os.environ.get("DBT_LOG_LEVEL_FILE", "info"),
             "--exclude-resource-type", "unit_test"]  # dbt's unit tests run in the test suite (tests/test_dbt_unit_tests.py)
+    if not sys.stdout.isatty():
+        args.append("--no-use-colors")  # no escape codes in a redirected log or a scheduler's output
     if select:
         # cautious: a test runs only when all its parents are built in this run. Every Spark build
         # declares a new catalog, so a `relationships` test to a model left out (dbt's default, eager,

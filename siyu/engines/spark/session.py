@@ -103,16 +103,29 @@ def session_conf(build_dir: Path) -> dict[str, str]:
     }
 
 
+# Settings SIYU_SPARK_CONF may not change: the mart contract's types and times (runtime_conf, which
+# dbt-spark re-applies before every statement anyway) and the session's catalog and SQL dialect
+SIYU_OWNED_CONF = ("spark.sql.ansi.enabled", "spark.sql.catalogImplementation", "spark.sql.warehouse.dir",
+                   "spark.sql.sources.default")
+
+
 def extra_conf() -> dict[str, str]:
     """SIYU_SPARK_CONF: further session settings, `key=value` pairs separated by spaces, applied last
     (e.g. `spark.sql.codegen.wholeStage=false`: on a build's small data Spark then interprets plans
-    instead of compiling Java for each one; the test suite uses it)."""
+    instead of compiling Java for each one; the test suite uses it). A malformed pair, an empty value
+    or a setting siyu owns is refused (SparkUnavailable) before anything runs."""
     pairs = os.environ.get("SIYU_SPARK_CONF", "").split()
-    malformed = [pair for pair in pairs if "=" not in pair or not pair.split("=", 1)[0].startswith("spark.")]
+    malformed = [pair for pair in pairs if "=" not in pair or not pair.split("=", 1)[0].startswith("spark.")
+                 or not pair.split("=", 1)[1]]
     if malformed:
         raise SparkUnavailable(f"SIYU_SPARK_CONF: expected spark.KEY=VALUE pairs separated by spaces, "
                                f"got {' '.join(malformed)!r}")
-    return dict(pair.split("=", 1) for pair in pairs)
+    conf = dict(pair.split("=", 1) for pair in pairs)
+    owned = sorted(key for key in conf if key in (*runtime_conf(), *SIYU_OWNED_CONF))
+    if owned:
+        raise SparkUnavailable(f"SIYU_SPARK_CONF: {', '.join(owned)} is set by siyu (UTC times and the marts' types "
+                               "depend on it; shuffle partitions: SIYU_SPARK_SHUFFLE_PARTITIONS)")
+    return conf
 
 
 def start_session(build_dir: Path) -> SparkSession:
