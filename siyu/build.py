@@ -37,12 +37,19 @@ def changed_partitions(settings: Settings, landing: Landing, full_refresh: bool)
         con.close()
 
 
+def _why_not_a_source(entry: Path) -> str:
+    if entry.is_symlink():
+        return "symbolic link, not followed"
+    if entry.is_dir():
+        return f"not a landing source folder (the sources: {', '.join(SOURCES)})"
+    return "a file beside the source folders (only <source>/dt=YYYY-MM-DD/ folders are loaded)"
+
+
 def report_skipped(landing: Landing) -> None:
     """Everything in the landing folder that will not be loaded, by name (contracts §3 intake rules)."""
     root_entries = [e for e in sorted(landing.root.iterdir()) if not e.name.startswith(("_", "."))
                     and e.name not in SOURCES] if landing.root.is_dir() else []
-    skipped = [(e.name, "symbolic link, not followed" if e.is_symlink() else "not a landing source folder")
-               for e in root_entries] + landing.skipped
+    skipped = [(e.name, _why_not_a_source(e)) for e in root_entries] + landing.skipped
     for name, why in skipped:
         print(f"siyu build: not loaded: {name} — {why}", file=sys.stderr)
     missing = [source for source in SOURCES if not landing.partitions.get(source)]

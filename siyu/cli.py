@@ -121,10 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--warehouse", help="published DuckDB file (default $SIYU_WAREHOUSE or data/warehouse/siyu.duckdb); "
                                            "with --engine spark the output folder: Parquet marts in DIR/marts/<mart>/ "
                                            f"(default $SIYU_SPARK_WAREHOUSE or {SPARK_WAREHOUSE_DEFAULT})")
-    build.add_argument("--full-refresh", action="store_true", help="reload every landing partition")
+    build.add_argument("--full-refresh", action="store_true", help="reload every landing partition and rebuild every dbt model whole")
     build.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
                        help="duckdb (default): the Dagster pipeline and the published DuckDB file; spark: the same marts "
-                            "by dbt-spark on an in-process Spark (needs Java 17), dbt tests as the checks (README: Spark engine)")
+                            "by dbt-spark on an in-process Spark (needs Java 17) as Parquet, checked by dbt's tests, the Great "
+                            "Expectations suites and the PII scan (README: Spark engine)")
     build.add_argument("--select", nargs="+", metavar="SPEC",
                        help="--engine spark only: build just these dbt nodes (dbt --select syntax); marts not built keep "
                             "their previous folders")
@@ -149,11 +150,11 @@ def main(argv: list[str] | None = None) -> int:
                                         "and the published file, and keep them out of every later load. The request is "
                                         "kept only as salted hashes.")
     who = forget.add_mutually_exclusive_group(required=True)
-    who.add_argument("--phone", metavar="P")
-    who.add_argument("--unionid", metavar="U")
-    who.add_argument("--external-userid", metavar="E")
-    who.add_argument("--openid", metavar="APPID:OPENID")
-    who.add_argument("--distinct-id", metavar="D")
+    who.add_argument("--phone", metavar="P", help="a mainland mobile number, spelled any way (+86 137-0000-1111, 13700001111)")
+    who.add_argument("--unionid", metavar="U", help="a WeChat unionid")
+    who.add_argument("--external-userid", metavar="E", help="a WeCom external_userid")
+    who.add_argument("--openid", metavar="APPID:OPENID", help="an openid with the appid of its official account or mini program")
+    who.add_argument("--distinct-id", metavar="D", help="a tracking SDK distinct_id")
     who.add_argument("--list", action="store_true", help="show the forget requests (hashes and times)")
     forget.add_argument("--landing", help="landing folder (default $SIYU_LANDING_DIR or data/landing)")
     forget.add_argument("--warehouse", help="published DuckDB file (default $SIYU_WAREHOUSE or data/warehouse/siyu.duckdb); "
@@ -165,13 +166,13 @@ def main(argv: list[str] | None = None) -> int:
 
     docs = sub.add_parser("docs", help="serve the quality reports, dbt docs and dashboard (the Dagster UI links here)")
     docs.add_argument("--warehouse", help="the published file whose reports to serve (default $SIYU_WAREHOUSE)")
-    docs.add_argument("--host", default="127.0.0.1")
-    docs.add_argument("--port", type=int, default=8580)
+    docs.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    docs.add_argument("--port", type=int, default=8580, help="port (default 8580)")
     docs.set_defaults(func=_docs)
 
     bench = sub.add_parser("bench", help="benchmark: simulate (cached), full build, one new day, nothing new")
-    bench.add_argument("--scale", choices=("S", "M", "L"), default="S", help="S 10k×90d, M 100k×90d, L 1M×30d")
-    bench.add_argument("--work-dir", default="data/bench", help="where landing data (cached) and warehouses go")
+    bench.add_argument("--scale", choices=("S", "M", "L"), default="S", help="S 10k×90d (default), M 100k×90d, L 1M×30d")
+    bench.add_argument("--work-dir", default="data/bench", help="where landing data (cached) and warehouses go: DIR/<scale>/ (default data/bench)")
     bench.add_argument("--json", help="also write the report as JSON to this file")
     bench.set_defaults(func=_bench)
 

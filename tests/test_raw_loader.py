@@ -358,3 +358,15 @@ def test_missing_sources_are_named_in_a_warning(tmp_path, capsys):
         (tmp_path / source / f"dt={DT}" / "x.jsonl").write_text("")
     report_skipped(scan(tmp_path))
     assert "no landing data" not in capsys.readouterr().err
+
+
+def test_stray_top_level_entries_are_named_as_files_or_folders(tmp_path, capsys):
+    from siyu.build import report_skipped
+
+    put(tmp_path, "tracking", "a.jsonl", jsonl(GOOD_EVENT))
+    (tmp_path / "README.md").write_text("about these exports")
+    (tmp_path / "trackings").mkdir()
+    report_skipped(scan(tmp_path))
+    err = capsys.readouterr().err
+    assert "not loaded: README.md — a file beside the source folders" in err
+    assert "not loaded: trackings — not a landing source folder (the sources: tracking, " in err
