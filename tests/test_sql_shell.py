@@ -625,3 +625,18 @@ def test_a_refusal_names_what_the_statement_does(sql, named):
 
     (statement,) = duckdb.extract_statements(sql)
     assert refusal(statement).startswith(named)
+
+
+def test_a_piped_script_with_a_shell_command_is_named_and_runs_nothing(capsys):
+    from siyu.sql_shell.entry import _run_script
+    from siyu.sql_shell.session import Session
+
+    con = duckdb.connect()
+    try:
+        assert _run_script(Session(con), "select 41 as first;\n.tables\n") == 2
+        out, err = capsys.readouterr()
+        assert "first" not in out
+        assert ".tables is a command of the interactive shell; a piped script is SQL only" in err
+        assert _run_script(Session(con), "select 42 as answer;") == 0 and "42" in capsys.readouterr().out
+    finally:
+        con.close()

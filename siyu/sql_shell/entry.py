@@ -40,7 +40,7 @@ def run_shell(command: str | None, warehouse: str | None, fmt: str = "table",
         if command is not None:
             return session.run(command)
         if not interactive:  # `siyu sql < queries.sql`, `echo "select 1;" | siyu sql`
-            return session.run(sys.stdin.read())
+            return _run_script(session, sys.stdin.read())
         history = History(con)
         schemas = con.execute("select current_setting('search_path')").fetchone()[0]
         print(f"siyu sql: {path} (read-only)\n"
@@ -58,3 +58,14 @@ def run_shell(command: str | None, warehouse: str | None, fmt: str = "table",
         return 130
     finally:
         con.close()
+
+
+def _run_script(session: Session, script: str) -> int:
+    """A piped script is SQL only, run whole or not at all (a refused statement anywhere runs nothing):
+    the interactive shell's dot and backslash commands are named as such instead of failing to parse."""
+    meta = next((line.strip() for line in script.splitlines() if line.strip().startswith((".", "\\"))), None)
+    if meta:
+        print(f"siyu sql: {meta.split()[0]} is a command of the interactive shell; a piped script is SQL only "
+              "(SHOW TABLES; DESCRIBE marts.dim_member; …). Nothing was run.", file=sys.stderr)
+        return 2
+    return session.run(script)
