@@ -616,6 +616,10 @@ def test_built_warehouse_publishes_the_readers_contract_only(sequence):
     for key in expected - {("raw", "quarantine")}:
         assert published[key] == work[key], f"{key}: columns, types, nullability or descriptions changed"
     assert sum(1 for cols in published.values() for *_, comment in cols if comment) >= 200  # dbt docs persisted
+    # every column of the marts and of the reference seeds carries its description (README: the published file)
+    undescribed = [(*key, column) for key, cols in published.items() if key[0] in ("marts", "reference")
+                   for column, *_, comment in cols if not comment]
+    assert undescribed == [], undescribed
     quarantine = [c for c, *_ in published[("raw", "quarantine")]]
     assert "raw_text" in [c for c, *_ in work[("raw", "quarantine")]] and "raw_text" not in quarantine
     assert {"source", "file", "line", "reason", "loaded_at"} <= set(quarantine)
