@@ -176,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--json", help="also write the report as JSON to this file")
     bench.set_defaults(func=_bench)
 
+    if not (sys.argv[1:] if argv is None else argv):  # bare `siyu`: what it can do, not argparse's complaint
+        parser.print_help(sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     return args.func(args)
 
