@@ -188,9 +188,8 @@ def _exclusive_run(work_db: Path):
             fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
 
-def run_build(full_refresh: bool = False, rebuild_models: bool = False) -> int:
-    """`siyu build`; `rebuild_models` rebuilds the incremental dbt models whole even without a full
-    refresh of raw (after `siyu forget` removed rows from raw)."""
+def run_build(full_refresh: bool = False) -> int:
+    """`siyu build` (after `siyu forget`, whole models: `require_models_rebuild`)."""
     # Everything a build writes (working database and its WAL, logs, salt) is for the pipeline alone;
     # publish makes the readers' file world-readable on purpose.
     os.umask(0o077)
@@ -210,7 +209,7 @@ def run_build(full_refresh: bool = False, rebuild_models: bool = False) -> int:
         return 2
     try:
         with working_db_alone(settings, full_refresh):
-            return _run_build(settings, landing, full_refresh, rebuild_models)
+            return _run_build(settings, landing, full_refresh)
     except RunRefused as refused:
         print(f"siyu build: {refused}", file=sys.stderr)
         return refused.code
@@ -254,10 +253,12 @@ def _models_changed(settings: Settings) -> bool:
 
 
 def require_models_rebuild(settings: Settings, why: str) -> None:
-    """Every build rebuilds the incremental dbt models whole until one succeeds (which stamps the
-    project again, `_record_state`): `siyu forget` removed raw rows that those tables still hold, and
-    a rebuild that fails or never runs must not leave them for an ordinary later build to publish."""
+    """Every build rebuilds the incremental dbt models whole and republishes, landing unchanged or not,
+    until one succeeds (which stamps the project and records its state again, `_record_state`):
+    `siyu forget` removed raw rows that those tables still hold, and a rebuild that fails or never
+    runs must not leave them for an ordinary later build to publish."""
     _models_code_path(settings).write_text(f"rebuild whole: {why}\n")
+    _state_path(settings).unlink(missing_ok=True)
 
 
 def _state_path(settings: Settings) -> Path:
@@ -360,7 +361,7 @@ def _forget_requests_under_other_salt(con: duckdb.DuckDBPyConnection, fingerprin
                                         [fingerprint]).fetchone()[0] > 0
 
 
-def _run_build(settings: Settings, landing: Landing, full_refresh: bool, rebuild_models: bool = False) -> int:
+def _run_build(settings: Settings, landing: Landing, full_refresh: bool) -> int:
     available = landing.days()
     changed = changed_partitions(settings, landing, full_refresh)
     if _nothing_to_do(settings, changed, full_refresh):
@@ -378,7 +379,7 @@ def _run_build(settings: Settings, landing: Landing, full_refresh: bool, rebuild
     log_path = settings.work_db.parent / "logs" / "siyu-build.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     print(f"siyu build: dbt's log goes to {log_path}", flush=True)
-    rebuild_models = full_refresh or rebuild_models or _models_changed(settings)
+    rebuild_models = full_refresh or _models_changed(settings)
     if rebuild_models and not full_refresh and _models_code_path(settings).exists():
         print("siyu build: rebuilding the incremental dbt models whole (the dbt project changed, or raw rows were "
               "removed)", flush=True)

@@ -139,7 +139,7 @@ def erase_from_raw(settings: Settings, identifier: str, salt: str) -> tuple[str 
                             request_rows(identifiers, salt, uuid.uuid4().hex[:12], now, fingerprint))
             removed = suppression.suppress(con, salt, SOURCES)
             _update_ledger(con, removed)
-            if removed.total or any(removed.rewritten.values()):
+            if removed.changed_anything:
                 # before the commit: a crash in between costs a needless rebuild, never a stale one
                 require_models_rebuild(settings, "siyu forget removed or rewrote raw records")
             con.execute("commit")
@@ -204,7 +204,7 @@ def list_requests(settings: Settings) -> int:
 
 def _held_anything(removed: suppression.Suppressed | None) -> bool:
     """Whether the erasure removed or rewrote anything; when not, says so (no rebuild is needed)."""
-    if removed is not None and (removed.total or any(removed.rewritten.values())):
+    if removed is not None and removed.changed_anything:
         return True
     print("siyu forget: no record of the warehouse holds them, so the published marts hold nothing of them and "
           "nothing is rebuilt; the request is kept, so later loads suppress their records.", flush=True)
@@ -259,9 +259,7 @@ def run_forget(kind: str, value: str) -> int:
         return code
     if not _held_anything(removed):
         return 0
-    state = settings.work_db.with_name(settings.work_db.name + ".published-state.json")
-    state.unlink(missing_ok=True)  # the next build must rebuild and republish, landing unchanged or not
-    code = run_build(full_refresh=False, rebuild_models=True)  # staging is incremental: rebuild it without them
+    code = run_build()  # erase_from_raw asked for whole models and a new publish (require_models_rebuild)
     if code != 0:
         print("siyu forget: the rebuild failed; the person is out of the raw layer and stays out of every load, "
               "but the published file still holds the previous build. Fix the cause and run `siyu build`.",

@@ -109,6 +109,11 @@ class Suppressed:
     def total(self) -> int:
         return sum(self.rows.values()) + sum(self.quarantined.values())
 
+    @property
+    def changed_anything(self) -> bool:
+        """Whether the pass removed or rewrote any record (the models built from raw are then stale)."""
+        return bool(self.total or any(self.rewritten.values()))
+
     def per_file(self, source: str) -> dict[tuple[date, str], tuple[int, int]]:
         """(partition day, file) -> (loaded rows removed, quarantined rows removed) for one source."""
         out: dict[tuple[date, str], tuple[int, int]] = {}
