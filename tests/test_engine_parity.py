@@ -1,11 +1,16 @@
-"""The same landing built by both engines gives the same marts (issue #15, DESIGN §8).
+"""The same landing built by both engines gives the same marts (issue #15, DESIGN §8), also after
+both engines erased the same person (`siyu forget`, DESIGN §7).
 
 The landing is the suite's shared simulated one (2,000 members × 60 days with late and duplicated
 events, malformed lines, recalled messages, re-exported snapshots, shared identifiers), whose
-DuckDB build other modules read too. `siyu build --engine spark` builds it again on an in-process
-Spark; then every mart must have the same columns with the same types (read by DuckDB: money
-DECIMAL(18,2), times plain TIMESTAMP in UTC, lists VARCHAR[]) and the same rows (tests/parity.py:
-exact, except DOUBLE ratios to a relative 1e-12), and the quarantine ledger the same entries.
+DuckDB build other modules read too. On an in-process Spark, `siyu build --engine spark --select`
+loads the raw layer and stitches identities; `siyu forget --engine spark` then erases a member with
+orders and three kinds of identifiers and rebuilds every model on Spark. A copy of the DuckDB build
+forgets the same person. Then every mart must have the same columns with the same types (read by
+DuckDB: money DECIMAL(18,2), times plain TIMESTAMP in UTC, lists VARCHAR[]) and the same rows
+(tests/parity.py: exact, except DOUBLE ratios to a relative 1e-12), and the quarantine ledger the
+same entries. (A Spark build costs per dbt node, not per row: the erasure's rebuild is the suite's
+one whole Spark build of this landing.)
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import duckdb
 import pytest
 
 from siyu.publish import QUARANTINE_COLUMNS
-from tests.harness import copy_build, run_siyu, siyu_env
+from tests.harness import copy_build, run_siyu, siyu_env, working_db
 from tests.parity import mart_differences
 from tests.test_spark_engine import needs_spark
 
@@ -24,15 +29,50 @@ pytestmark = [pytest.mark.e2e, needs_spark]
 
 
 @pytest.fixture(scope="module")
-def spark_build(simulated, tmp_path_factory) -> tuple[Path, Path, str]:
-    """(published DuckDB file, Spark output folder, the Spark build's stdout)."""
+def person(simulated) -> dict:
+    """The person both engines forget, found in the DuckDB build (both engines give a member the same
+    id): the first member with an order and identifiers of three kinds, a follower's unionid among them."""
+    _, published = simulated
+    con = duckdb.connect(str(working_db(published)), read_only=True)
+    try:
+        followers = "(select 'unionid:' || unionid from raw.oa_followers)"
+        member, unionid, identifiers = con.execute(f"""
+            select m.member_id, any_value(m.identifier) filter (where m.identifier in {followers}), count(*)
+            from intermediate.int_identity_map m semi join marts.fct_orders o using (member_id)
+            group by 1 having count(distinct m.identifier_kind) >= 3 and bool_or(m.identifier in {followers})
+            order by 1 limit 1""").fetchone()
+        openids = con.execute("select count(*) from intermediate.int_identity_map where member_id = ? "
+                              "and identifier_kind = 'openid'", [member]).fetchone()[0]
+        members = con.execute("select count(*) from marts.dim_member").fetchone()[0]
+    finally:
+        con.close()
+    assert identifiers >= 3 and unionid.startswith("unionid:")
+    return {"member": member, "unionid": unionid.removeprefix("unionid:"), "identifiers": identifiers,
+            "openids": openids, "members_before": members}
+
+
+@pytest.fixture(scope="module")
+def spark_build(simulated, person, tmp_path_factory) -> tuple[Path, Path, str]:
+    """(published DuckDB file after the same erasure, Spark output folder, the Spark rebuild's stdout)."""
     landing, published = simulated
     work = tmp_path_factory.mktemp("spark-engine")
     out = work / "warehouse"
-    result = run_siyu(["build", "--engine", "spark", "--landing", str(landing), "--warehouse", str(out)],
-                      siyu_env(work), cwd=work, timeout=1200)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return published, out, result.stdout
+    # the raw layer and the identity graph `siyu forget` looks the person up in
+    stitched = run_siyu(["build", "--engine", "spark", "--landing", str(landing), "--warehouse", str(out),
+                         "--select", "+int_identity_map", "+int_identity_shared_identifiers"],
+                        siyu_env(work), cwd=work, timeout=1200)
+    assert stitched.returncode == 0, stitched.stdout[-4000:] + stitched.stderr[-4000:]
+    assert not (out / "marts").exists() or not any((out / "marts").iterdir())  # no mart built yet
+    forgot = run_siyu(["forget", "--engine", "spark", "--warehouse", str(out), "--landing", str(landing),
+                       "--unionid", person["unionid"]], siyu_env(work), cwd=work, timeout=1200)
+    assert forgot.returncode == 0, forgot.stdout[-4000:] + forgot.stderr[-4000:]
+    assert f"member {person['member']}" in forgot.stdout
+
+    duck = copy_build(published.parent, work / "duckdb")  # the other modules keep reading the original
+    env = siyu_env(duck) | {"SIYU_WAREHOUSE": str(duck / published.name), "SIYU_LANDING_DIR": str(landing)}
+    duck_forgot = run_siyu(["forget", "--unionid", person["unionid"]], env, cwd=duck, timeout=1200)
+    assert duck_forgot.returncode == 0, duck_forgot.stdout[-4000:] + duck_forgot.stderr[-4000:]
+    return duck / published.name, out, forgot.stdout
 
 
 def test_every_mart_is_identical_on_both_engines(spark_build):
@@ -88,40 +128,24 @@ def test_both_blocking_checks_ran_and_nothing_is_left_behind(spark_build):
     assert (out / "raw" / "tracking").stat().st_mode & 0o077 == 0 and (out / ".work").stat().st_mode & 0o077 == 0
 
 
-def test_forget_erases_a_person_from_a_spark_warehouse(spark_build, simulated, tmp_path):
+def test_forget_erases_a_person_from_a_spark_warehouse(spark_build, person):
     """`siyu forget --engine spark`: the member (found through the kept identity graph, so every one of
     their identifiers goes) leaves the raw Parquet, the working database and every mart."""
-    _, built, _ = spark_build
-    out = copy_build(built, tmp_path / "warehouse")  # the other tests keep reading the original
+    _, out, _ = spark_build
+    member, unionid = person["member"], person["unionid"]
     con = duckdb.connect()
     identity = f"read_parquet('{out}/.work/identity/intermediate/int_identity_map/*.parquet')"
-    followers = f"(select 'unionid:' || unionid from read_parquet('{out}/raw/oa_followers/*/*.parquet'))"
-    member, unionid, identifiers = con.execute(f"""
-        select m.member_id, any_value(m.identifier) filter (where m.identifier in {followers}), count(*)
-        from {identity} m semi join read_parquet('{out}/marts/fct_orders/*.parquet') o using (member_id)
-        group by 1 having count(distinct m.identifier_kind) >= 3 and bool_or(m.identifier in {followers})
-        order by 1 limit 1""").fetchone()
-    assert identifiers >= 3 and unionid.startswith("unionid:")
-    openids = con.execute(f"select count(*) from {identity} where member_id = ? and identifier_kind = 'openid'",
-                          [member]).fetchone()[0]
-    members_before = con.execute(f"select count(*) from read_parquet('{out}/marts/dim_member/*.parquet')").fetchone()[0]
-
-    result = run_siyu(["forget", "--engine", "spark", "--warehouse", str(out), "--landing", str(simulated[0]),
-                       "--unionid", unionid.removeprefix("unionid:")], siyu_env(tmp_path), cwd=tmp_path, timeout=1200)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert f"member {member}" in result.stdout
-
     for mart in ("dim_member", "fct_orders", "fct_touchpoint_events", "fct_member_funnel"):
         assert con.execute(f"select count(*) from read_parquet('{out}/marts/{mart}/*.parquet') where member_id = ?",
                            [member]).fetchone()[0] == 0, mart
     assert con.execute(f"select count(*) from read_parquet('{out}/marts/dim_member/*.parquet')").fetchone()[0] == \
-        members_before - 1
+        person["members_before"] - 1
     assert con.execute(f"select count(*) from {identity} where member_id = ?", [member]).fetchone()[0] == 0
-    raw_unionid = unionid.removeprefix("unionid:")
     assert con.execute(f"select count(*) from read_parquet('{out}/raw/oa_followers/*/*.parquet') where unionid = ?",
-                       [raw_unionid]).fetchone()[0] == 0
+                       [unionid]).fetchone()[0] == 0
     work = duckdb.connect(str(out / ".work" / "siyu.work.duckdb"), read_only=True)
-    assert work.execute("select count(*) from raw.oa_followers where unionid = ?", [raw_unionid]).fetchone()[0] == 0
+    assert work.execute("select count(*) from raw.oa_followers where unionid = ?", [unionid]).fetchone()[0] == 0
     # one salted hash per identifier, and a bare-value one per openid (siyu.forget.request_rows)
-    assert work.execute("select count(*) from raw._forget_requests").fetchone()[0] == identifiers + openids
+    assert work.execute("select count(*) from raw._forget_requests").fetchone()[0] == \
+        person["identifiers"] + person["openids"]
     work.close()
