@@ -13,10 +13,10 @@ import msgpack
 import pytest
 
 from siyu.dbt_partial_parse import PARTIAL_PARSE, PROFILE_RECORD, prepare_partial_parse, profile_checksum, seed_partial_parse
+from siyu.settings import dbt_executable
 from tests.harness import REPO
 
 PROJECT = REPO / "dbt_project"
-DBT = str(Path(sys.executable).parent / "dbt")
 
 # the connection info dbt's duckdb credentials give, as our plugin records it (siyu.dbt_plugin)
 RECORD_SCRIPT = """
@@ -34,7 +34,7 @@ print(json.dumps([[k, v] for k, v in profile.credentials.connection_info()], def
 
 def _parse(work_db: Path, target: Path) -> str:
     env = dict(os.environ, SIYU_WORK_DB=str(work_db), DBT_PROFILES_DIR=str(PROJECT))
-    result = subprocess.run([DBT, "parse", "--project-dir", str(PROJECT), "--target-path", str(target)],
+    result = subprocess.run([dbt_executable(), "parse", "--project-dir", str(PROJECT), "--target-path", str(target)],
                             cwd=PROJECT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]
     return result.stdout
