@@ -8,12 +8,10 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
+from siyu.settings import dbt_executable
 from tests.harness import REPO, siyu_env
-
-DBT = str(Path(sys.executable).parent / "dbt")
 
 
 def test_dbt_unit_tests_pass(simulated, tmp_path: Path):
@@ -24,7 +22,7 @@ def test_dbt_unit_tests_pass(simulated, tmp_path: Path):
     shutil.copy(work_db, db)
     env = siyu_env(tmp_path) | {"SIYU_WORK_DB": str(db), "DBT_PROFILES_DIR": str(REPO / "dbt_project")}
     target = tmp_path / "target"
-    result = subprocess.run([DBT, "test", "--select", "test_type:unit", "--project-dir", str(REPO / "dbt_project"),
+    result = subprocess.run([dbt_executable(), "test", "--select", "test_type:unit", "--project-dir", str(REPO / "dbt_project"),
                              "--target-path", str(target), "--log-path", str(tmp_path / "logs")],
                             cwd=REPO / "dbt_project", env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-6000:]
