@@ -21,11 +21,18 @@ from siyu.settings import dbt_executable
 REPO = Path(__file__).resolve().parents[1]
 
 
-def siyu_env(work_dir: Path, dagster_home: bool = False) -> dict[str, str]:
+def siyu_env(work_dir: Path, dagster_home: bool = False, *, warehouse: Path | None = None,
+             landing: Path | None = None) -> dict[str, str]:
     """The environment of a `siyu` subprocess in a test. Without `dagster_home`, runs go to an
     in-memory Dagster instance (SIYU_EPHEMERAL_RUNS=1; `siyu build` otherwise records them beside
-    the warehouse): tests of the run history ask for one."""
+    the warehouse): tests of the run history ask for one. `warehouse` and `landing` set
+    SIYU_WAREHOUSE and SIYU_LANDING_DIR, for commands that take them from the environment
+    (`siyu forget`, `dagster dev`)."""
     env = dict(os.environ)
+    if warehouse is not None:
+        env["SIYU_WAREHOUSE"] = str(warehouse)
+    if landing is not None:
+        env["SIYU_LANDING_DIR"] = str(landing)
     env.update({
         "SIYU_DEMO": "1",
         "PATH": str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""),

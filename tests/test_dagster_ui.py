@@ -55,8 +55,7 @@ def webserver(tmp_path_factory):
     simulate(work / "landing", members=60, days=LANDING_DAYS, start=LANDING_START, seed=5, progress=False)
     # `dagster dev`'s temporary files (its code servers' sockets, a workspace file), removed after it is killed
     scratch = tempfile.mkdtemp(prefix="dagster-dev-")  # a short path: a unix socket's is limited
-    env = siyu_env(work, dagster_home=True) | {"SIYU_WAREHOUSE": str(work / "w.duckdb"), "SIYU_LANDING_DIR": str(work / "landing"),
-                                                 "TMPDIR": scratch}
+    env = siyu_env(work, dagster_home=True, warehouse=work / "w.duckdb", landing=work / "landing") | {"TMPDIR": scratch}
     ensure_instance_yaml(Path(env["DAGSTER_HOME"]))  # as siyu build writes it: the fast event log under dagster dev
     port = _free_port()
     # a new session: the webserver and its code server die together with the process group

@@ -69,7 +69,7 @@ def spark_build(simulated, person, tmp_path_factory) -> tuple[Path, Path, str]:
     assert f"member {person['member']}" in forgot.stdout
 
     duck = copy_build(published.parent, work / "duckdb")  # the other modules keep reading the original
-    env = siyu_env(duck) | {"SIYU_WAREHOUSE": str(duck / published.name), "SIYU_LANDING_DIR": str(landing)}
+    env = siyu_env(duck, warehouse=duck / published.name, landing=landing)
     duck_forgot = run_siyu(["forget", "--unionid", person["unionid"]], env, cwd=duck, timeout=1200)
     assert duck_forgot.returncode == 0, duck_forgot.stdout[-4000:] + duck_forgot.stderr[-4000:]
     return duck / published.name, out, forgot.stdout

@@ -125,8 +125,7 @@ def write_landing(root: Path, with_p: bool) -> Path:
 
 
 def siyu(work_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = siyu_env(work_dir) | {"SIYU_WAREHOUSE": str(work_dir / "warehouse.duckdb"),
-                                "SIYU_LANDING_DIR": str(work_dir.parent / "landing-with")}
+    env = siyu_env(work_dir, warehouse=work_dir / "warehouse.duckdb", landing=work_dir.parent / "landing-with")
     result = run_siyu(list(args), env)
     if check and result.returncode != 0:
         raise AssertionError(f"siyu {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
@@ -287,8 +286,7 @@ def test_a_shared_identifier_is_refused_and_nothing_changes(built, tmp_path):
     work = tmp_path / "w"
     copy_build(built["with"].parent, work)
     before = (work / "warehouse.work.duckdb").read_bytes()
-    env = siyu_env(work) | {"SIYU_WAREHOUSE": str(work / "warehouse.duckdb"),
-                            "SIYU_LANDING_DIR": str(built["root"] / "landing-with")}
+    env = siyu_env(work, warehouse=work / "warehouse.duckdb", landing=built["root"] / "landing-with")
     result = run_siyu(["forget", "--phone", "13800000000"], env)
     assert result.returncode == 2
     assert "shared by strangers" in result.stderr and "4 different people" in result.stderr
@@ -311,7 +309,7 @@ def test_without_a_landing_folder_nothing_is_erased(built, tmp_path):
     """The rebuild after an erasure reads the landing folder: without one, forget refuses first."""
     work = copy_build(built["with"].parent, tmp_path / "w")
     before = (work / "warehouse.work.duckdb").read_bytes()
-    env = siyu_env(work) | {"SIYU_WAREHOUSE": str(work / "warehouse.duckdb"), "SIYU_LANDING_DIR": str(tmp_path / "none")}
+    env = siyu_env(work, warehouse=work / "warehouse.duckdb", landing=tmp_path / "none")
     result = run_siyu(["forget", "--phone", "13700001111"], env)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "no landing partitions found" in result.stderr and "Nothing was erased" in result.stderr
