@@ -5,7 +5,9 @@ The macro `hash_phone` computes HMAC-SHA256 with the secret salt (contracts §4)
 `siyu_pii_ipad` / `siyu_pii_opad`. DuckDB variables belong to one connection, and dbt-duckdb runs
 each node on a cursor of its own: a new cursor gets them in `configure_cursor`.
 
-It also spares dbt's logs the events they drop (`skip_events_below_each_logs_level`).
+It also spares dbt the work of events no log keeps (`skip_events_below_each_logs_level`,
+`skip_events_no_log_keeps`) and builds each event's protobuf message by its constructor instead of
+protobuf's pure-Python JSON parser (`build_event_messages_by_constructor`).
 """
 
 from __future__ import annotations
@@ -49,9 +51,76 @@ def skip_events_below_each_logs_level() -> None:
         log.siyu_level_first = True
 
 
+def skip_events_no_log_keeps() -> None:
+    """Let dbt-common drop an event below every log's level before it builds the event's message.
+
+    For each event, `EventManager.fire_event` first builds a second protobuf message (the event plus
+    its time, thread and invocation) and only then hands it to each log's filter and to the callbacks.
+    When no log takes the event's level and the only callback is dbt's own, which looks for behaviour
+    change warnings alone, nothing would read that message: a build's ≈ 4,900 debug events (each SQL
+    statement, connection and cache step). Warnings, errors and print events go as before, as does
+    everything when a log runs at debug or someone else added a callback."""
+    try:
+        from dbt.tracking import track_behavior_change_warn
+        from dbt_common.events.base_types import EventLevel
+        from dbt_common.events.event_manager import EventManager
+        from dbt_common.events.event_manager_client import get_event_manager
+        from dbt_common.events.logger import PRINT_EVENT_NAMES, _log_level_map
+    except ImportError:  # another dbt: its events stay as they are
+        return
+    manager = get_event_manager()
+    if not isinstance(manager, EventManager) or getattr(manager, "siyu_skips_unlogged", False):
+        return
+    numeric = {level.value: number for level, number in _log_level_map.items()}  # "debug" → 10, …
+    fire = manager.fire_event
+
+    def fire_unless_nobody_keeps_it(e, level=None, node=None, force_warn_or_error_handling=False):
+        lowest = min((_log_level_map[log.level] for log in manager.loggers), default=None)
+        if (lowest is not None and not force_warn_or_error_handling
+                and all(callback is track_behavior_change_warn for callback in manager.callbacks)
+                and type(e).__name__ not in PRINT_EVENT_NAMES and type(e).__name__ != "BehaviorChangeEvent"):
+            tag = (level or e.level_tag())
+            if numeric.get(EventLevel(tag).value, lowest) < lowest:
+                return
+        fire(e, level=level, node=node, force_warn_or_error_handling=force_warn_or_error_handling)
+
+    manager.fire_event = fire_unless_nobody_keeps_it
+    manager.siyu_skips_unlogged = True
+
+
+def build_event_messages_by_constructor() -> None:
+    """Build dbt events' protobuf messages with the message's constructor, not `ParseDict`.
+
+    dbt-common turns each event's keyword arguments into its protobuf message with protobuf's JSON
+    parser, written in Python (≈ 40 µs for an SQL statement's event against ≈ 3 µs for the C
+    constructor, which takes the same dicts for nested messages, lists and maps). Arguments the
+    constructor refuses (JSON-only spellings: camelCase names, numbers as text, times as text) go to
+    `ParseDict` as before, so every event gets the message it got before, or the same error."""
+    try:
+        from dbt_common.events import base_types
+        from google.protobuf.json_format import ParseDict
+    except ImportError:
+        return
+    if getattr(base_types.ParseDict, "siyu_by_constructor", False):
+        return
+
+    def parse_dict(js_dict, message, *args, **kwargs):
+        if not args and not kwargs and isinstance(js_dict, dict):
+            try:
+                return type(message)(**js_dict)
+            except Exception:  # TypeError, ValueError, AttributeError (a time as text), …
+                pass
+        return ParseDict(js_dict, message, *args, **kwargs)
+
+    parse_dict.siyu_by_constructor = True
+    base_types.ParseDict = parse_dict
+
+
 class Plugin(BasePlugin):
     def initialize(self, plugin_config: dict) -> None:
         skip_events_below_each_logs_level()
+        skip_events_no_log_keeps()
+        build_event_messages_by_constructor()
         # dagster-dbt gives each run its target folder in DBT_TARGET_PATH; the next build of another
         # warehouse can then reuse this run's parse (siyu.dbt_partial_parse)
         if self.creds is not None:
