@@ -62,7 +62,6 @@ def skip_events_no_log_keeps() -> None:
     everything when a log runs at debug or someone else added a callback."""
     try:
         from dbt.tracking import track_behavior_change_warn
-        from dbt_common.events.base_types import EventLevel
         from dbt_common.events.event_manager import EventManager
         from dbt_common.events.event_manager_client import get_event_manager
         from dbt_common.events.logger import PRINT_EVENT_NAMES, _log_level_map
@@ -74,15 +73,19 @@ def skip_events_no_log_keeps() -> None:
     numeric = {level.value: number for level, number in _log_level_map.items()}  # "debug" → 10, …
     fire = manager.fire_event
 
+    def nobody_keeps(e, level) -> bool:
+        # a log of an unknown level counts as taking everything, an event of an unknown level as kept
+        lowest = min((_log_level_map.get(log.level, 0) for log in manager.loggers), default=None)
+        if lowest is None or type(e).__name__ in (*PRINT_EVENT_NAMES, "BehaviorChangeEvent"):
+            return False
+        if not all(callback is track_behavior_change_warn for callback in manager.callbacks):
+            return False
+        tag = level or e.level_tag()
+        return numeric.get(getattr(tag, "value", tag), lowest) < lowest
+
     def fire_unless_nobody_keeps_it(e, level=None, node=None, force_warn_or_error_handling=False):
-        lowest = min((_log_level_map[log.level] for log in manager.loggers), default=None)
-        if (lowest is not None and not force_warn_or_error_handling
-                and all(callback is track_behavior_change_warn for callback in manager.callbacks)
-                and type(e).__name__ not in PRINT_EVENT_NAMES and type(e).__name__ != "BehaviorChangeEvent"):
-            tag = (level or e.level_tag())
-            if numeric.get(EventLevel(tag).value, lowest) < lowest:
-                return
-        fire(e, level=level, node=node, force_warn_or_error_handling=force_warn_or_error_handling)
+        if force_warn_or_error_handling or not nobody_keeps(e, level):
+            fire(e, level=level, node=node, force_warn_or_error_handling=force_warn_or_error_handling)
 
     manager.fire_event = fire_unless_nobody_keeps_it
     manager.siyu_skips_unlogged = True
