@@ -58,8 +58,9 @@ def skip_events_no_log_keeps() -> None:
     its time, thread and invocation) and only then hands it to each log's filter and to the callbacks.
     When no log takes the event's level and the only callback is dbt's own, which looks for behaviour
     change warnings alone, nothing would read that message: a build's ≈ 4,900 debug events (each SQL
-    statement, connection and cache step). Warnings, errors and print events go as before, as does
-    everything when a log runs at debug or someone else added a callback."""
+    statement, connection and cache step). Warnings and errors (which dbt may judge for `--warn-error`
+    even when every log is at error level, `--quiet`) and print events go as before, as does everything
+    when a log runs at debug or someone else added a callback."""
     try:
         from dbt.tracking import track_behavior_change_warn
         from dbt_common.events.event_manager import EventManager
@@ -81,7 +82,9 @@ def skip_events_no_log_keeps() -> None:
         if not all(callback is track_behavior_change_warn for callback in manager.callbacks):
             return False
         tag = level or e.level_tag()
-        return numeric.get(getattr(tag, "value", tag), lowest) < lowest
+        number = numeric.get(getattr(tag, "value", tag), lowest)
+        # a warning goes on whatever the logs' levels: dbt judges it for --warn-error inside fire_event
+        return number < min(lowest, numeric["warn"])
 
     def fire_unless_nobody_keeps_it(e, level=None, node=None, force_warn_or_error_handling=False):
         if force_warn_or_error_handling or not nobody_keeps(e, level):
