@@ -21,6 +21,11 @@ from .dbt_partial_parse import record_profile
 from .pii import check_pii_pads, resolve_salt, set_pii_pads
 
 
+def _level_numbers(log_level_map: dict) -> dict[str, int]:
+    """dbt-common's event levels by name, as the numbers its logs compare: "debug" → 10, …"""
+    return {level.value: number for level, number in log_level_map.items()}
+
+
 def skip_events_below_each_logs_level() -> None:
     """Make each of dbt's logs drop an event below its level before formatting it, not after.
 
@@ -36,7 +41,7 @@ def skip_events_below_each_logs_level() -> None:
         from dbt_common.events.logger import _is_print_event, _log_level_map
     except ImportError:  # another dbt-common: its logs stay as they are
         return
-    numeric = {level.value: number for level, number in _log_level_map.items()}  # "debug" → 10, …
+    numeric = _level_numbers(_log_level_map)
     for log in get_event_manager().loggers:
         if getattr(log, "siyu_level_first", False):
             continue
@@ -71,7 +76,7 @@ def skip_events_no_log_keeps() -> None:
     manager = get_event_manager()
     if not isinstance(manager, EventManager) or getattr(manager, "siyu_skips_unlogged", False):
         return
-    numeric = {level.value: number for level, number in _log_level_map.items()}  # "debug" → 10, …
+    numeric = _level_numbers(_log_level_map)
     fire = manager.fire_event
 
     def nobody_keeps(e, level) -> bool:

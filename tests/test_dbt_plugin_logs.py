@@ -124,7 +124,6 @@ def test_an_event_no_log_keeps_is_never_made_into_a_message(logs, monkeypatch):
     assert made == ["for the debug log"] and "for the debug log" in streams["text"].getvalue()
 
 
-
 def test_a_warning_is_judged_for_warn_error_when_every_log_is_at_error(logs):
     """`--quiet` puts every log at error level, yet dbt (with require_all_warnings_handled_by_warn_error)
     judges each warning for `--warn-error` inside fire_event: a warning is never skipped, a debug event is."""
@@ -141,6 +140,7 @@ def test_a_warning_is_judged_for_warn_error_when_every_log_is_at_error(logs):
     fire_event(Note(msg="a debug statement"), level=EventLevel.DEBUG)  # nobody keeps it, nobody judges it
     with pytest.raises(EventCompilationError, match="a warning"):
         fire_event(Note(msg="a warning"), level=EventLevel.WARN)
+
 
 NODE_INFO = {
     "node_path": "marts/core/dim_member.sql", "node_name": "dim_member", "unique_id": "model.siyu.dim_member",
