@@ -10,6 +10,7 @@ import sys
 import tempfile
 from datetime import date
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -30,7 +31,7 @@ E2E_MODULES = {
     "test_bi_connection", "test_community_marts", "test_dagster_ui", "test_forget", "test_idempotency",
     "test_members", "test_operator_queries", "test_packaging", "test_pipeline_e2e", "test_secrets", "test_value_marts",
 }
-E2E_FIXTURES = {"simulated", "sequence"}
+E2E_FIXTURES = {"simulated", "sequence", "operator_build"}
 E2E_TESTS = {"test_bench_end_to_end_at_a_tiny_scale", "test_a_build_on_a_terminal_shows_its_stages_and_dbts_nodes"}
 
 
@@ -90,23 +91,48 @@ def dbt_forked_from_a_warm_server():
             os.environ.pop(name, None)
 
 
-@pytest.fixture(scope="session")
-def simulated(tmp_path_factory, worker_id) -> tuple[Path, Path]:
-    """A simulated landing folder (2,000 members × 60 days, with ground truth) and its published
-    warehouse, which tests only read. Built once per test session: xdist workers share it through
-    the session's base folder (the first one builds, under a file lock; the others wait for it)."""
+def build_once(tmp_path_factory: pytest.TempPathFactory, worker_id: str, name: str,
+               build: Callable[[Path, Path], None]) -> tuple[Path, Path]:
+    """(landing folder, published file) of a build shared by the whole test session: `build(landing,
+    work)` runs once, in the session's base folder, which every xdist worker sees (the first to ask
+    builds, under a file lock; the others wait for it). Readers only read it; a test that goes on from
+    it works on a copy (tests.harness.copy_build)."""
     from filelock import FileLock
-
-    from siyu.simulator import simulate
-    from tests.harness import build_warehouse
 
     shared = tmp_path_factory.getbasetemp()
     if worker_id != "master":
         shared = shared.parent  # pytest-N/, the parent of every worker's popen-gwK/
-    landing, work = shared / "simulated-landing", shared / "simulated-build"
-    with FileLock(str(shared / "simulated.lock")):
+    landing, work = shared / f"{name}-landing", shared / f"{name}-build"
+    with FileLock(str(shared / f"{name}.lock")):
         if not (work / "ready").exists():
-            simulate(landing, members=2000, days=60, start=date(2026, 6, 1), seed=7, progress=False)
-            build_warehouse(landing, work)
+            build(landing, work)
             (work / "ready").touch()
     return landing, work / "warehouse.duckdb"
+
+
+@pytest.fixture(scope="session")
+def simulated(tmp_path_factory, worker_id) -> tuple[Path, Path]:
+    """A simulated landing folder (2,000 members × 60 days, with ground truth) and its published
+    warehouse, which tests only read."""
+    from siyu.simulator import simulate
+    from tests.harness import build_warehouse
+
+    def build(landing: Path, work: Path) -> None:
+        simulate(landing, members=2000, days=60, start=date(2026, 6, 1), seed=7, progress=False)
+        build_warehouse(landing, work)
+
+    return build_once(tmp_path_factory, worker_id, "simulated", build)
+
+
+@pytest.fixture(scope="session")
+def operator_build(tmp_path_factory, worker_id) -> tuple[Path, Path]:
+    """The hand-made landing of tests/test_operator_queries.py and its published warehouse, built with
+    the dbt docs site: that module reads it, tests/test_bi_connection.py goes on from a copy."""
+    from tests.harness import build_warehouse
+    from tests.test_operator_queries import write_landing
+
+    def build(landing: Path, work: Path) -> None:
+        write_landing(landing)
+        build_warehouse(landing, work, docs=True)
+
+    return build_once(tmp_path_factory, worker_id, "operator-queries", build)

@@ -110,11 +110,15 @@ def run_siyu(args: list[str], env: dict[str, str], cwd: Path = REPO,
         return subprocess.CompletedProcess(["siyu", *args], child.exitcode, read(stdout), read(stderr))
 
 
-def build_warehouse(landing: Path, work_dir: Path) -> Path:
-    """Run `siyu build` on a landing folder; returns the published DuckDB file."""
+def build_warehouse(landing: Path, work_dir: Path, docs: bool = False) -> Path:
+    """Run `siyu build` on a landing folder (with `docs`, also the dbt docs site); returns the published
+    DuckDB file."""
     work_dir.mkdir(parents=True, exist_ok=True)
     warehouse = work_dir / "warehouse.duckdb"
-    result = run_siyu(["build", "--landing", str(landing), "--warehouse", str(warehouse)], siyu_env(work_dir))
+    env = siyu_env(work_dir)
+    if docs:
+        env["SIYU_BUILD_DOCS"] = "1"
+    result = run_siyu(["build", "--landing", str(landing), "--warehouse", str(warehouse)], env)
     if result.returncode != 0:
         raise AssertionError(f"siyu build failed ({result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
     return warehouse

@@ -10,6 +10,7 @@ README work and are really read-only, and `siyu sql -c` prints a table.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import threading
@@ -21,9 +22,9 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
-from tests.harness import REPO, build_warehouse, run_siyu, siyu_env
+from tests.harness import REPO, copy_build, run_siyu, siyu_env
 from tests.landing import write_jsonl
-from tests.test_operator_queries import QUERIES, ev, write_landing
+from tests.test_operator_queries import QUERIES, ev
 
 OLD_D, NEW_D = date(2026, 5, 31), date(2026, 6, 1)
 
@@ -59,12 +60,14 @@ while True:
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def setup(tmp_path_factory: pytest.TempPathFactory, operator_build: tuple[Path, Path]) -> dict:
+    """A copy of the operator queries' build (tests/conftest.py `operator_build`) and of its landing:
+    a test here adds a day and builds again."""
     root = tmp_path_factory.mktemp("bi")
-    landing = write_landing(root / "landing")
-    work = root / "build"
-    published = build_warehouse(landing, work)
-    return {"root": root, "landing": landing, "work": work, "published": published}
+    shared_landing, shared_published = operator_build
+    landing = Path(shutil.copytree(shared_landing, root / "landing"))
+    work = copy_build(shared_published.parent, root / "build")
+    return {"root": root, "landing": landing, "work": work, "published": work / shared_published.name}
 
 
 def _marts(published: Path) -> set[str]:

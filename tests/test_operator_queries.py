@@ -27,7 +27,6 @@ g_active (2 and 2: active), g_launch (created 05-28), g_gone (dissolved 05-10).
 from __future__ import annotations
 
 import json
-import os
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -35,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import build_warehouse, query
+from tests.harness import query
 from tests.landing import event, ms, sec, write_costs, write_jsonl, write_orders
 
 REPO = Path(__file__).resolve().parents[1]
@@ -208,13 +207,10 @@ def covers(*files: str):
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("operator_queries")
-    os.environ["SIYU_BUILD_DOCS"] = "1"  # this module also checks the dbt docs site
-    try:
-        return build_warehouse(write_landing(root / "landing"), root / "build")
-    finally:
-        del os.environ["SIYU_BUILD_DOCS"]
+def warehouse(operator_build: tuple[Path, Path]) -> Path:
+    """The published warehouse of this module's landing, with the dbt docs site this module checks
+    (built once per session: tests/conftest.py `operator_build`)."""
+    return operator_build[1]
 
 
 @pytest.fixture(scope="module")
