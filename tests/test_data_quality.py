@@ -19,7 +19,7 @@ import pytest
 from data_quality import TableSuite, raw_suites, validate_many, validate_table
 from data_quality.offline_docs import remote_assets
 from data_quality.runner import release_connections
-from data_quality.suites import RAW_SUITES, column_types, not_null, sql_check, unique
+from data_quality.suites import RAW_SUITES, column_types, not_null, parse_ddl, sql_check, types_match, unique
 from siyu.landing.schema import RAW_TABLES
 
 DAY = "2026-05-18"
@@ -123,8 +123,28 @@ def _assert_no_lock(path: Path) -> None:
 def test_raw_suites_cover_every_raw_table():
     assert set(RAW_SUITES) == set(RAW_TABLES)
     for suite in raw_suites():
-        types = [e for e in suite.expectations if type(e).__name__ == "ExpectColumnValuesToBeOfType"]
-        assert len(types) == len(re.findall(r"^\s*\S", RAW_TABLES[suite.table_name], re.M))
+        [types] = [e for e in suite.expectations if e.description and "contract's types" in e.description]
+        assert len(types.columns) == len(re.findall(r"^\s*\S", RAW_TABLES[suite.table_name], re.M))
+        assert set(types.columns) == set(parse_ddl(RAW_TABLES[suite.table_name]))
+
+
+def test_a_column_of_another_type_or_missing_fails_the_types_check(mart_db, docs_dir):
+    """One query checks every column's type exactly (a DECIMAL's precision and scale too) and names
+    each column whose type differs or that is missing."""
+    contract = {"cohort_date": "date", "channel": "varchar", "exposure_members": "integer"}
+    passing = TableSuite(name="marts.funnel_daily.types", table="marts.funnel_daily",
+                         expectations=(types_match(contract),))
+    oc = validate_table(mart_db, passing, docs_dir)
+    assert oc.success and oc.evaluated_expectations == 1, oc.summary()
+    wrong = {**contract, "exposure_members": "bigint", "net_gmv": "decimal(18,2)"}
+    failing = TableSuite(name="marts.funnel_daily.types", table="marts.funnel_daily",
+                         expectations=(types_match(wrong),))
+    oc = validate_table(mart_db, failing, docs_dir)
+    assert not oc.success
+    [failed] = oc.failed
+    assert "2 unexpected rows" in failed.reason
+    assert "'column_name': 'exposure_members', 'contract_type': 'BIGINT', 'table_type': 'INTEGER'" in failed.reason
+    assert "'column_name': 'net_gmv', 'contract_type': 'DECIMAL(18,2)', 'table_type': None" in failed.reason
 
 
 def test_good_data_passes_with_every_expectation_evaluated(good_db, docs_dir):
