@@ -31,10 +31,11 @@ qualified name (``marts.dim_member``): GE prints a hint when ``{batch}`` is abse
 more.
 
 A raw suite checks its table's columns and types against the contract in two expectations
-(:func:`columns_match`, :func:`types_match`: one query on DuckDB's ``describe`` for every type);
-:func:`column_types` is the per-column alternative. Type names for :func:`column_types` are DuckDB's (``VARCHAR``, ``BIGINT``, ``DECIMAL(18,2)``,
-``TIMESTAMP WITH TIME ZONE``, ``JSON`` ...); they are translated to the SQLAlchemy class names
-GE compares against (see :mod:`data_quality.duckdb_compat`).
+(:func:`columns_match`, and :func:`types_match`: one query on DuckDB's ``describe`` for every
+type); :func:`column_types` is the per-column alternative. Type names for :func:`column_types` are
+DuckDB's (``VARCHAR``, ``BIGINT``, ``DECIMAL(18,2)``, ``TIMESTAMP WITH TIME ZONE``, ``JSON`` ...);
+they are translated to the SQLAlchemy class names GE compares against (see
+:mod:`data_quality.duckdb_compat`).
 """
 
 from __future__ import annotations
@@ -276,14 +277,19 @@ def parse_ddl(ddl: str) -> dict[str, tuple[str, bool]]:
 
 
 def types_match(types: Mapping[str, str]) -> Expectation:
-    """The columns have exactly these DuckDB types (``DECIMAL(18,2)`` with its precision and scale),
-    checked in one query on DuckDB's description of the batch. Each row of a failure is a column whose
-    type differs, or that is missing: its name, the contract's type and the table's.
+    """The columns have exactly these DuckDB types (a DECIMAL's precision and scale, a TIMESTAMP's
+    time zone), checked in one query on DuckDB's description of the batch. Each row of a failure is a
+    column whose type differs, or that is missing: its name, the contract's type and the table's.
 
-    :func:`column_types` checks the same one expectation per column, each a reflection of the table
-    and a GE metric graph of its own — for the raw layer's 80 columns about half of its suites' time
-    (and blind to a DECIMAL's precision and scale)."""
-    contract = ", ".join(f"('{column}', typeof(null::{duckdb_type}))" for column, duckdb_type in types.items())
+    :func:`column_types` checks one expectation per column, each a reflection of the table and a GE
+    metric graph of its own, and compares SQLAlchemy classes (blind to precision, scale and time zone).
+    For the raw layer's 80 columns that was ≈ 0.4 s of the 1.7 s of CPU its seven suites took on one
+    partition of the landing example."""
+    def literal(text: str) -> str:  # a SQL string GE's str.format leaves as it is
+        return "'" + text.replace("'", "''").replace("{", "{{").replace("}", "}}") + "'"
+
+    contract = ", ".join(f"({literal(column)}, typeof(null::{duckdb_type.replace('{', '{{').replace('}', '}}')}))"
+                         for column, duckdb_type in types.items())
     return ExpectNoUnexpectedRows(
         unexpected_rows_query=(
             "select contract.column_name, contract.column_type as contract_type, batch.column_type as table_type "

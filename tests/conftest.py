@@ -1,16 +1,17 @@
-"""Shared test setup: demo salt, dbt on PATH, one simulated warehouse per session, and the e2e
-marker. scripts/test.sh distributes by file (`--dist loadfile`): each module's expensive builds
+"""Shared test setup: demo salt, dbt on PATH, warehouses built once per session (`simulated`,
+`operator_build`), and the e2e marker. scripts/test.sh distributes by file (`--dist loadfile`): each module's expensive builds
 happen once, on one xdist worker."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -39,8 +40,9 @@ E2E_TESTS = {"test_bench_end_to_end_at_a_tiny_scale", "test_a_build_on_a_termina
 # whole on one worker in the order collected (scripts/test.sh passes --no-loadscope-reorder, else xdist
 # would order modules by their number of tests): a long module picked up last keeps one worker busy
 # while the other has nothing left. test_engine_parity goes first as it also builds the shared
-# `simulated` warehouse that later modules read; test_idempotency comes a while after test_publish, whose
-# first-half build it shares (the second to ask waits for the first to build it).
+# `simulated` warehouse that later modules read; test_bi_connection builds `operator_build` (docs site
+# included) which test_operator_queries, later, only reads; test_idempotency comes a while after
+# test_publish, whose first-half build it shares (the second to ask waits for the first to build it).
 SLOWEST_FIRST = (
     "test_engine_parity", "test_forget", "test_bi_connection", "test_secrets", "test_publish", "test_dagster_ui",
     "test_spark_engine", "test_recovery", "test_members", "test_idempotency", "test_identity_incremental",
@@ -105,7 +107,13 @@ def build_once(tmp_path_factory: pytest.TempPathFactory, worker_id: str, name: s
     landing, work = shared / f"{name}-landing", shared / f"{name}-build"
     with FileLock(str(shared / f"{name}.lock")):
         if not (work / "ready").exists():
-            build(landing, work)
+            try:
+                build(landing, work)
+            except BaseException:
+                # the next to ask builds again from nothing, not over a half-written folder
+                shutil.rmtree(landing, ignore_errors=True)
+                shutil.rmtree(work, ignore_errors=True)
+                raise
             (work / "ready").touch()
     return landing, work / "warehouse.duckdb"
 

@@ -19,6 +19,7 @@ import pytest
 from data_quality import TableSuite, raw_suites, validate_many, validate_table
 from data_quality.offline_docs import remote_assets
 from data_quality.runner import release_connections
+from data_quality.sql_expectation import ExpectNoUnexpectedRows
 from data_quality.suites import RAW_SUITES, column_types, not_null, parse_ddl, sql_check, types_match, unique
 from siyu.landing.schema import RAW_TABLES
 
@@ -123,7 +124,8 @@ def _assert_no_lock(path: Path) -> None:
 def test_raw_suites_cover_every_raw_table():
     assert set(RAW_SUITES) == set(RAW_TABLES)
     for suite in raw_suites():
-        [types] = [e for e in suite.expectations if e.description and "contract's types" in e.description]
+        [types] = [e for e in suite.expectations if isinstance(e, ExpectNoUnexpectedRows)
+                   and "describe select * from {batch}" in e.unexpected_rows_query]
         assert len(types.columns) == len(re.findall(r"^\s*\S", RAW_TABLES[suite.table_name], re.M))
         assert set(types.columns) == set(parse_ddl(RAW_TABLES[suite.table_name]))
 
