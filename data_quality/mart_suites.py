@@ -12,6 +12,7 @@ from typing import Iterable, Sequence
 import duckdb
 from great_expectations.expectations.metadata_types import FailureSeverity
 
+from .sql_expectation import sql_string
 from .suites import TableSuite, between, in_set, not_null, quote_ident, register, sql_check, unique
 
 # Coverage gaps in the landing data (a message in a group without snapshots, a stale source)
@@ -250,7 +251,6 @@ def pii_scan_suite(string_columns: Iterable[Sequence[str]], anchor: str = "dim_m
     table: `anchor` is that mart (dim_member; another one when a partial Spark build has no dim_member).
     """
     values = pii_values_sql(list(string_columns), batch_table=anchor)
-    pattern = PHONE_PATTERN.replace("'", "''").replace("{", "{{").replace("}", "}}")  # GE formats the query
     names = ("select external_contact->>'$.name' as pii from raw.wecom_contacts "
              "union select unnest(cast(json_extract_string(group_chat, '$.member_list[*].name') as varchar[])) "
              "from raw.wecom_groups")
@@ -261,7 +261,8 @@ def pii_scan_suite(string_columns: Iterable[Sequence[str]], anchor: str = "dim_m
         f"vals as ({values}) "
         "select mart, col as \"column\", kind, count(*) as \"values\" from ("
         # strlen (bytes, O(1) in DuckDB) < 11 cannot hold 11 digits: skips the regex for ~1/3 of values
-        f"select vals.mart, vals.col, case when strlen(vals.v) >= 11 and regexp_matches(vals.v, '{pattern}') "
+        "select vals.mart, vals.col, case when strlen(vals.v) >= 11 "
+        f"and regexp_matches(vals.v, {sql_string(PHONE_PATTERN)}) "
         "then 'phone number' "
         "else pii.kind end as kind from vals left join pii on pii.pii = vals.v"
         ") where kind is not null group by all order by all"

@@ -69,6 +69,17 @@ class UnexpectedRowsCountedSample(QueryMetricProvider):
         return {"count": int(rows[0][0]) if rows else 0, "sample": sample}
 
 
+def escape_braces(text: str) -> str:
+    """Text to paste into an ``unexpected_rows_query``: GE fills in ``{batch}`` with ``str.format``,
+    so every other brace must be doubled."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def sql_string(text: str) -> str:
+    """A SQL string literal of `text` for an ``unexpected_rows_query`` (quotes and braces escaped)."""
+    return "'" + escape_braces(text.replace("'", "''")) + "'"
+
+
 def _jsonable(v: Any) -> Any:
     """Validation results are stored as JSON: keep basic types, render the rest as text."""
     if v is None or isinstance(v, (bool, int, float, str)):

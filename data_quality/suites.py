@@ -61,7 +61,7 @@ from siyu.landing.schema import (
 )
 
 from .duckdb_compat import DUCKDB_TO_SA_TYPE_NAME
-from .sql_expectation import ExpectNoUnexpectedRows
+from .sql_expectation import ExpectNoUnexpectedRows, escape_braces, sql_string
 
 # --------------------------------------------------------------------------------------
 # Suite type
@@ -285,10 +285,7 @@ def types_match(types: Mapping[str, str]) -> Expectation:
     metric graph of its own, and compares SQLAlchemy classes (blind to precision, scale and time zone).
     For the raw layer's 80 columns that was ≈ 0.4 s of the 1.7 s of CPU its seven suites took on one
     partition of the landing example."""
-    def literal(text: str) -> str:  # a SQL string GE's str.format leaves as it is
-        return "'" + text.replace("'", "''").replace("{", "{{").replace("}", "}}") + "'"
-
-    contract = ", ".join(f"({literal(column)}, typeof(null::{duckdb_type.replace('{', '{{').replace('}', '}}')}))"
+    contract = ", ".join(f"({sql_string(column)}, typeof(null::{escape_braces(duckdb_type)}))"
                          for column, duckdb_type in types.items())
     return ExpectNoUnexpectedRows(
         unexpected_rows_query=(

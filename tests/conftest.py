@@ -1,6 +1,6 @@
 """Shared test setup: demo salt, dbt on PATH, warehouses built once per session (`simulated`,
-`operator_build`), and the e2e marker. scripts/test.sh distributes by file (`--dist loadfile`): each module's expensive builds
-happen once, on one xdist worker."""
+`operator_build`), and the e2e marker. scripts/test.sh distributes by file (`--dist loadfile`): each
+module's expensive builds happen once, on one xdist worker."""
 
 from __future__ import annotations
 
