@@ -13,6 +13,11 @@ connection info). The connection info comes from dbt itself: our dbt-duckdb plug
 beside each run's partial-parse file (`record_profile`). Anything else — another file name,
 changed vars, a recipe that no longer reproduces dbt's stored hash — leaves the file alone, and dbt
 parses in full as it would have.
+
+Since the database name is part of the manifest, a parse is kept per working-database file name
+too (`target/partial_parse_by_name/<name>/`, the last few names): builds that alternate between
+differently named warehouses on one install (the test suite's `warehouse`, `siyu`, `w` …) each
+find the last parse made for their name instead of re-parsing in full (≈ 4–5 s) on every switch.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from typing import Any, Iterable
 
 PARTIAL_PARSE = "partial_parse.msgpack"
 PROFILE_RECORD = "siyu_profile.json"  # beside PARTIAL_PARSE: the connection info it was parsed with
+BY_NAME = "partial_parse_by_name"  # in the project's target: <working database file name>/ holds its last parse
+KEPT_NAMES = 8
 
 
 def profile_checksum(connection_info: Iterable[tuple[str, Any]]) -> str:
@@ -51,40 +58,87 @@ def _load_pairs(record: Path) -> list[tuple[str, Any]]:
 
 
 def keep_partial_parse(run_target: Path, project_target: Path) -> None:
-    """Keep the partial-parse file (and its profile record) dbt just wrote for the next build,
-    replaced atomically: builds may run side by side on one project."""
+    """Keep the partial-parse file (and its profile record) dbt just wrote for the next build: as the
+    project's last parse, and as the last parse for this working database's file name (builds of
+    differently named warehouses on one install, e.g. the test suite's, then each find theirs
+    instead of re-parsing whenever the name changes). Replaced atomically: builds may run side by
+    side on one project."""
+    _replace_from(run_target, project_target)
+    name = _recorded_name(run_target / PROFILE_RECORD)
+    if name:
+        _replace_from(run_target, project_target / BY_NAME / name)
+        _prune_names(project_target / BY_NAME)
+
+
+def _replace_from(run_target: Path, folder: Path) -> None:
     for name in (PROFILE_RECORD, PARTIAL_PARSE):  # the record first: a parse file never meets an older record
         source = run_target / name
         if not source.is_file():
             continue
-        scratch = project_target / f".{name}.{os.getpid()}"
+        scratch = folder / f".{name}.{os.getpid()}"
         try:
+            folder.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, scratch)
-            os.replace(scratch, project_target / name)
+            os.replace(scratch, folder / name)
         except OSError:  # an optimisation only: the next build parses in full
             scratch.unlink(missing_ok=True)
 
 
-def prepare_partial_parse(project_target: Path, run_target: Path, work_db: Path) -> bool:
-    """Put a partial-parse file for `work_db` into the run's target folder, restamped when the saved
-    one was parsed for a working database of the same name in another folder. True if restamped."""
+def _recorded_name(record: Path) -> str | None:
+    """The file name of the working database a recorded parse was made for."""
+    try:
+        path = dict(_load_pairs(record)).get("path")
+    except (OSError, ValueError, TypeError):
+        return None
+    name = Path(str(path)).name if path else ""
+    return name if name and name not in (".", "..") else None
+
+
+def _prune_names(folder: Path, keep: int = KEPT_NAMES) -> None:
+    """Only the most recently built names keep a parse (each is a few MB)."""
+    try:
+        kept = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return
+    for old in kept[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def prepare_partial_parse(project_target: Path, run_target: Path, work_db: Path, *, copy_same: bool = False) -> bool:
+    """Put the last partial-parse file made for a working database of `work_db`'s file name into the
+    run's target folder (the project's last parse, else the last one kept for that name), restamped
+    when it was made in another folder. True if a file was put there. The project's last parse made
+    for `work_db` itself is only copied with `copy_same` (dagster-dbt copies it into its runs itself)."""
+    placed = _place(project_target, run_target, work_db, copy_same=copy_same)
+    if placed is None:
+        placed = _place(project_target / BY_NAME / work_db.name, run_target, work_db, copy_same=True)
+    return bool(placed)
+
+
+def _place(folder: Path, run_target: Path, work_db: Path, *, copy_same: bool) -> bool | None:
+    """None: `folder` holds no parse for a database of this file name. False: it does, but it is left to
+    dbt (the same database without `copy_same`, or a record that does not describe the file)."""
     import msgpack  # dbt-core's dependency; only needed here
 
-    saved, record = project_target / PARTIAL_PARSE, project_target / PROFILE_RECORD
+    saved, record = folder / PARTIAL_PARSE, folder / PROFILE_RECORD
     if not saved.is_file() or not record.is_file():
-        return False
+        return None
     try:
         pairs = _load_pairs(record)
         old_path = dict(pairs).get("path")
-        if not old_path or old_path == str(work_db) or Path(old_path).name != work_db.name:
-            return False  # the same warehouse (dbt reuses the file as it is), or another database name
+        if not old_path or Path(old_path).name != work_db.name:
+            return None  # made for another database name: its manifest names another catalog
+        run_target.mkdir(parents=True, exist_ok=True)
+        if old_path == str(work_db):
+            if copy_same:
+                shutil.copyfile(saved, run_target / PARTIAL_PARSE)
+            return copy_same
         data = msgpack.unpackb(saved.read_bytes(), raw=False, strict_map_key=False)
         stored = data["state_check"]["profile_hash"]
         if stored.get("name") != "sha256" or stored.get("checksum") != profile_checksum(pairs):
             return False  # the record does not describe this file, or dbt hashes differently now
         moved = [(key, str(work_db) if key == "path" else value) for key, value in pairs]
         stored["checksum"] = profile_checksum(moved)
-        run_target.mkdir(parents=True, exist_ok=True)
         (run_target / PARTIAL_PARSE).write_bytes(msgpack.packb(data, use_bin_type=True))
         return True
     except (OSError, ValueError, KeyError, TypeError, msgpack.UnpackException):
@@ -93,14 +147,6 @@ def prepare_partial_parse(project_target: Path, run_target: Path, work_db: Path)
 
 def seed_partial_parse(project_target: Path, run_target: Path, work_db: Path) -> bool:
     """For a dbt command we run ourselves (dagster-dbt copies the file into its runs' targets):
-    give its fresh target folder the project's last parse, as it is when it was made for `work_db`,
-    restamped when it was made for a working database of the same name elsewhere. True if seeded."""
-    saved, record = project_target / PARTIAL_PARSE, project_target / PROFILE_RECORD
-    try:
-        if saved.is_file() and record.is_file() and dict(_load_pairs(record)).get("path") == str(work_db):
-            run_target.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(saved, run_target / PARTIAL_PARSE)
-            return True
-    except (OSError, ValueError, TypeError):
-        return False  # an optimisation only: dbt parses in full
-    return prepare_partial_parse(project_target, run_target, work_db)
+    give its fresh target folder the last parse made for `work_db`'s file name, as it is when it was
+    made for `work_db`, restamped when it was made elsewhere. True if seeded."""
+    return prepare_partial_parse(project_target, run_target, work_db, copy_same=True)

@@ -12,7 +12,16 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from siyu.dbt_partial_parse import PARTIAL_PARSE, PROFILE_RECORD, prepare_partial_parse, profile_checksum, seed_partial_parse
+from siyu.dbt_partial_parse import (
+    BY_NAME,
+    KEPT_NAMES,
+    PARTIAL_PARSE,
+    PROFILE_RECORD,
+    keep_partial_parse,
+    prepare_partial_parse,
+    profile_checksum,
+    seed_partial_parse,
+)
 from siyu.settings import dbt_executable
 from tests.harness import REPO
 
@@ -114,3 +123,55 @@ def test_a_command_of_our_own_gets_the_parse_of_its_warehouse(tmp_path):
     assert (tmp_path / "moved" / PARTIAL_PARSE).read_bytes() != (saved / PARTIAL_PARSE).read_bytes()
     assert not seed_partial_parse(saved, tmp_path / "other", Path("/y/two/siyu.work.duckdb"))
     assert not (tmp_path / "other" / PARTIAL_PARSE).exists()
+
+
+def _run_target(folder: Path, work_db: str, marker: int) -> Path:
+    """A run's target folder as dbt and our plugin leave it: a parse (told apart by `marker`) and its record."""
+    pairs = _saved(folder, work_db)
+    data = msgpack.unpackb((folder / PARTIAL_PARSE).read_bytes(), raw=False, strict_map_key=False)
+    data["nodes"] = {"marker": marker}
+    (folder / PARTIAL_PARSE).write_bytes(msgpack.packb(data, use_bin_type=True))
+    assert pairs
+    return folder
+
+
+def _marker(folder: Path) -> int:
+    return msgpack.unpackb((folder / PARTIAL_PARSE).read_bytes(), raw=False, strict_map_key=False)["nodes"]["marker"]
+
+
+def test_each_database_name_keeps_its_own_last_parse(tmp_path):
+    """Builds alternating between differently named warehouses: each name finds the last parse made
+    for it (copied as it is for the same database, restamped for the same name elsewhere), not the
+    project's last parse, which was made for another name and would make dbt parse in full."""
+    project = tmp_path / "target"
+    project.mkdir()
+    keep_partial_parse(_run_target(tmp_path / "run1", "/a/warehouse.work.duckdb", 1), project)
+    keep_partial_parse(_run_target(tmp_path / "run2", "/b/siyu.work.duckdb", 2), project)
+    assert _marker(project) == 2  # the project's last parse, as dagster-dbt copies it
+    assert sorted(p.name for p in (project / BY_NAME).iterdir()) == ["siyu.work.duckdb", "warehouse.work.duckdb"]
+
+    assert prepare_partial_parse(project, tmp_path / "same", Path("/a/warehouse.work.duckdb"))
+    assert _marker(tmp_path / "same") == 1
+    assert (tmp_path / "same" / PARTIAL_PARSE).read_bytes() == \
+        (project / BY_NAME / "warehouse.work.duckdb" / PARTIAL_PARSE).read_bytes()
+    assert prepare_partial_parse(project, tmp_path / "moved", Path("/c/warehouse.work.duckdb"))
+    moved = msgpack.unpackb((tmp_path / "moved" / PARTIAL_PARSE).read_bytes(), raw=False, strict_map_key=False)
+    assert moved["nodes"] == {"marker": 1}
+    assert moved["state_check"]["profile_hash"]["checksum"] == profile_checksum(
+        [(k, "/c/warehouse.work.duckdb" if k == "path" else v) for k, v in _saved(tmp_path / "x", "/a/warehouse.work.duckdb")])
+    # the project's last parse is for siyu.work.duckdb itself: dagster-dbt copies it, a command of ours gets a copy
+    assert not prepare_partial_parse(project, tmp_path / "last", Path("/b/siyu.work.duckdb"))
+    assert seed_partial_parse(project, tmp_path / "seeded", Path("/b/siyu.work.duckdb"))
+    assert _marker(tmp_path / "seeded") == 2
+    assert not prepare_partial_parse(project, tmp_path / "new", Path("/d/w.work.duckdb"))  # a name never built
+    assert not (tmp_path / "new" / PARTIAL_PARSE).exists()
+
+
+def test_only_the_latest_names_keep_a_parse(tmp_path):
+    project = tmp_path / "target"
+    project.mkdir()
+    for i in range(KEPT_NAMES + 2):
+        keep_partial_parse(_run_target(tmp_path / f"run{i}", f"/a/n{i}.work.duckdb", i), project)
+        os.utime(project / BY_NAME / f"n{i}.work.duckdb", (i, i))  # built in this order
+    names = sorted(int(p.name[1:].split(".")[0]) for p in (project / BY_NAME).iterdir())
+    assert names == list(range(2, KEPT_NAMES + 2))

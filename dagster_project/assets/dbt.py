@@ -151,7 +151,7 @@ def build_dbt_assets(project_dir: Path = DBT_PROJECT_DIR) -> AssetsDefinition:
         # landing partitions loaded since the last one.
         run_target = run_target_path(project_dir / "target", context.run_id)
         if prepare_partial_parse(project_dir / "target", run_target, Path(warehouse.work_db)):
-            context.log.info("dbt reuses the project's last parse (restamped for this warehouse's folder)")
+            context.log.info("dbt reuses the last parse made for this warehouse's file name (restamped for its folder if need be)")
         # dbt's unit tests (fixtures, no warehouse data) run in the test suite, not in production builds:
         # an incremental model's unit test needs its table, which a first build has not made yet
         invocation = dbt.cli(["build", *(["--full-refresh"] if config.full_refresh else []), *NO_UNIT_TESTS], context=context,
