@@ -27,13 +27,14 @@ import json
 import os
 import pprint
 import shutil
+import time
 from pathlib import Path
 from typing import Any, Iterable
 
 PARTIAL_PARSE = "partial_parse.msgpack"
 PROFILE_RECORD = "siyu_profile.json"  # beside PARTIAL_PARSE: the connection info it was parsed with
 BY_NAME = "partial_parse_by_name"  # in the project's target: <working database file name>/ holds its last parse
-KEPT_NAMES = 8
+KEPT_NAMES = 8  # names whose last parse is kept (≈ 1.4 MB each); a suite or a few brands use fewer
 
 
 def profile_checksum(connection_info: Iterable[tuple[str, Any]]) -> str:
@@ -59,19 +60,21 @@ def _load_pairs(record: Path) -> list[tuple[str, Any]]:
 
 def keep_partial_parse(run_target: Path, project_target: Path) -> None:
     """Keep the partial-parse file (and its profile record) dbt just wrote for the next build: as the
-    project's last parse, and as the last parse for this working database's file name (builds of
-    differently named warehouses on one install, e.g. the test suite's, then each find theirs
-    instead of re-parsing whenever the name changes). Replaced atomically: builds may run side by
-    side on one project."""
+    project's last parse (which dagster-dbt copies into its runs), and as the last parse for this
+    working database's file name (builds of differently named warehouses on one install, e.g. the
+    test suite's, then each find theirs instead of re-parsing whenever the name changes). Files are
+    replaced atomically, as builds may run side by side on one project; a record and a parse from two
+    such builds may still end up side by side, which `_described` tells apart (dbt would re-parse)."""
     _replace_from(run_target, project_target)
-    name = _recorded_name(run_target / PROFILE_RECORD)
+    described = _described(run_target)  # a run that failed before dbt wrote its parse holds an older one
+    name = _database_name(described[0]) if described else None
     if name:
         _replace_from(run_target, project_target / BY_NAME / name)
         _prune_names(project_target / BY_NAME)
 
 
 def _replace_from(run_target: Path, folder: Path) -> None:
-    for name in (PROFILE_RECORD, PARTIAL_PARSE):  # the record first: a parse file never meets an older record
+    for name in (PROFILE_RECORD, PARTIAL_PARSE):
         source = run_target / name
         if not source.is_file():
             continue
@@ -84,24 +87,43 @@ def _replace_from(run_target: Path, folder: Path) -> None:
             scratch.unlink(missing_ok=True)
 
 
-def _recorded_name(record: Path) -> str | None:
-    """The file name of the working database a recorded parse was made for."""
+def _described(folder: Path) -> tuple[list[tuple[str, Any]], dict] | None:
+    """(the record's connection info, the unpacked parse) when `folder` holds a parse and a record of
+    the profile it was made with (dbt's stored profile hash is the record's), else None."""
+    import msgpack  # dbt-core's dependency; only needed here
+
+    saved, record = folder / PARTIAL_PARSE, folder / PROFILE_RECORD
     try:
-        path = dict(_load_pairs(record)).get("path")
-    except (OSError, ValueError, TypeError):
+        if not saved.is_file() or not record.is_file():
+            return None
+        pairs = _load_pairs(record)
+        data = msgpack.unpackb(saved.read_bytes(), raw=False, strict_map_key=False)
+        stored = data["state_check"]["profile_hash"]
+        if stored.get("name") != "sha256" or stored.get("checksum") != profile_checksum(pairs):
+            return None  # the record is of another parse, or dbt hashes differently now
+        return pairs, data
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, msgpack.UnpackException):
         return None
+
+
+def _database_name(pairs: list[tuple[str, Any]]) -> str | None:
+    """The file name of the working database a recorded profile points at."""
+    path = dict(pairs).get("path")
     name = Path(str(path)).name if path else ""
-    return name if name and name not in (".", "..") else None
+    return name if name not in ("", ".", "..") else None
 
 
-def _prune_names(folder: Path, keep: int = KEPT_NAMES) -> None:
-    """Only the most recently built names keep a parse (each is a few MB)."""
+def _prune_names(folder: Path, keep: int = KEPT_NAMES, spare_s: float = 600) -> None:
+    """Only the most recently built names keep a parse; one kept in the last minutes is spared (another
+    build may be about to use it)."""
     try:
-        kept = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
-    except OSError:
+        by_recency = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime,
+                            reverse=True)
+        old = [p for p in by_recency[keep:] if time.time() - p.stat().st_mtime > spare_s]
+    except OSError:  # a folder pruned meanwhile by another build
         return
-    for old in kept[keep:]:
-        shutil.rmtree(old, ignore_errors=True)
+    for folder_of_name in old:
+        shutil.rmtree(folder_of_name, ignore_errors=True)
 
 
 def prepare_partial_parse(project_target: Path, run_target: Path, work_db: Path, *, copy_same: bool = False) -> bool:
@@ -109,40 +131,31 @@ def prepare_partial_parse(project_target: Path, run_target: Path, work_db: Path,
     run's target folder (the project's last parse, else the last one kept for that name), restamped
     when it was made in another folder. True if a file was put there. The project's last parse made
     for `work_db` itself is only copied with `copy_same` (dagster-dbt copies it into its runs itself)."""
-    placed = _place(project_target, run_target, work_db, copy_same=copy_same)
-    if placed is None:
-        placed = _place(project_target / BY_NAME / work_db.name, run_target, work_db, copy_same=True)
-    return bool(placed)
+    for folder in (project_target, project_target / BY_NAME / work_db.name):
+        described = _described(folder)
+        if described is None or _database_name(described[0]) != work_db.name:
+            continue  # nothing usable here: another database name is another catalog in the manifest
+        pairs, data = described
+        try:
+            run_target.mkdir(parents=True, exist_ok=True)
+            if dict(pairs).get("path") == str(work_db):
+                if folder == project_target and not copy_same:
+                    return False
+                shutil.copyfile(folder / PARTIAL_PARSE, run_target / PARTIAL_PARSE)
+                return True
+            moved = [(key, str(work_db) if key == "path" else value) for key, value in pairs]
+            data["state_check"]["profile_hash"]["checksum"] = profile_checksum(moved)
+            (run_target / PARTIAL_PARSE).write_bytes(_packed(data))
+            return True
+        except OSError:  # an optimisation only: dbt parses in full
+            return False
+    return False
 
 
-def _place(folder: Path, run_target: Path, work_db: Path, *, copy_same: bool) -> bool | None:
-    """None: `folder` holds no parse for a database of this file name. False: it does, but it is left to
-    dbt (the same database without `copy_same`, or a record that does not describe the file)."""
-    import msgpack  # dbt-core's dependency; only needed here
+def _packed(data: dict) -> bytes:
+    import msgpack
 
-    saved, record = folder / PARTIAL_PARSE, folder / PROFILE_RECORD
-    if not saved.is_file() or not record.is_file():
-        return None
-    try:
-        pairs = _load_pairs(record)
-        old_path = dict(pairs).get("path")
-        if not old_path or Path(old_path).name != work_db.name:
-            return None  # made for another database name: its manifest names another catalog
-        run_target.mkdir(parents=True, exist_ok=True)
-        if old_path == str(work_db):
-            if copy_same:
-                shutil.copyfile(saved, run_target / PARTIAL_PARSE)
-            return copy_same
-        data = msgpack.unpackb(saved.read_bytes(), raw=False, strict_map_key=False)
-        stored = data["state_check"]["profile_hash"]
-        if stored.get("name") != "sha256" or stored.get("checksum") != profile_checksum(pairs):
-            return False  # the record does not describe this file, or dbt hashes differently now
-        moved = [(key, str(work_db) if key == "path" else value) for key, value in pairs]
-        stored["checksum"] = profile_checksum(moved)
-        (run_target / PARTIAL_PARSE).write_bytes(msgpack.packb(data, use_bin_type=True))
-        return True
-    except (OSError, ValueError, KeyError, TypeError, msgpack.UnpackException):
-        return False
+    return msgpack.packb(data, use_bin_type=True)
 
 
 def seed_partial_parse(project_target: Path, run_target: Path, work_db: Path) -> bool:

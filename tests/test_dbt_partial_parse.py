@@ -127,11 +127,10 @@ def test_a_command_of_our_own_gets_the_parse_of_its_warehouse(tmp_path):
 
 def _run_target(folder: Path, work_db: str, marker: int) -> Path:
     """A run's target folder as dbt and our plugin leave it: a parse (told apart by `marker`) and its record."""
-    pairs = _saved(folder, work_db)
+    _saved(folder, work_db)
     data = msgpack.unpackb((folder / PARTIAL_PARSE).read_bytes(), raw=False, strict_map_key=False)
     data["nodes"] = {"marker": marker}
     (folder / PARTIAL_PARSE).write_bytes(msgpack.packb(data, use_bin_type=True))
-    assert pairs
     return folder
 
 
@@ -157,14 +156,37 @@ def test_each_database_name_keeps_its_own_last_parse(tmp_path):
     assert prepare_partial_parse(project, tmp_path / "moved", Path("/c/warehouse.work.duckdb"))
     moved = msgpack.unpackb((tmp_path / "moved" / PARTIAL_PARSE).read_bytes(), raw=False, strict_map_key=False)
     assert moved["nodes"] == {"marker": 1}
-    assert moved["state_check"]["profile_hash"]["checksum"] == profile_checksum(
-        [(k, "/c/warehouse.work.duckdb" if k == "path" else v) for k, v in _saved(tmp_path / "x", "/a/warehouse.work.duckdb")])
+    pairs = _saved(tmp_path / "x", "/a/warehouse.work.duckdb")
+    restamped = [(k, "/c/warehouse.work.duckdb" if k == "path" else v) for k, v in pairs]
+    assert moved["state_check"]["profile_hash"]["checksum"] == profile_checksum(restamped)
     # the project's last parse is for siyu.work.duckdb itself: dagster-dbt copies it, a command of ours gets a copy
     assert not prepare_partial_parse(project, tmp_path / "last", Path("/b/siyu.work.duckdb"))
     assert seed_partial_parse(project, tmp_path / "seeded", Path("/b/siyu.work.duckdb"))
     assert _marker(tmp_path / "seeded") == 2
     assert not prepare_partial_parse(project, tmp_path / "new", Path("/d/w.work.duckdb"))  # a name never built
     assert not (tmp_path / "new" / PARTIAL_PARSE).exists()
+
+
+def test_a_project_parse_its_record_does_not_describe_does_not_hide_the_names_parse(tmp_path):
+    """`dagster_project.assets.dbt.ensure_manifest` replaces the project's parse (a `dbt parse` after the
+    project changed) and drops the record; a record left from another parse would not match either.
+    The name's own kept parse is then used; a run whose record does not describe its parse (dbt failed
+    before writing one) is not kept for its name."""
+    project = tmp_path / "target"
+    project.mkdir()
+    keep_partial_parse(_run_target(tmp_path / "run1", "/a/warehouse.work.duckdb", 1), project)
+    _saved(tmp_path / "other", "/b/warehouse.work.duckdb", recorded_path="/a/warehouse.work.duckdb")
+    shutil.copyfile(tmp_path / "other" / PARTIAL_PARSE, project / PARTIAL_PARSE)  # record of run1, parse of /b
+    assert seed_partial_parse(project, tmp_path / "same", Path("/a/warehouse.work.duckdb"))
+    assert _marker(tmp_path / "same") == 1
+    (project / PROFILE_RECORD).unlink()
+    assert prepare_partial_parse(project, tmp_path / "moved", Path("/c/warehouse.work.duckdb"))
+    assert _marker(tmp_path / "moved") == 1
+
+    failed = _run_target(tmp_path / "failed", "/a/warehouse.work.duckdb", 2)
+    shutil.copyfile(tmp_path / "other" / PARTIAL_PARSE, failed / PARTIAL_PARSE)  # not the parse its record describes
+    keep_partial_parse(failed, project)
+    assert _marker(project / BY_NAME / "warehouse.work.duckdb") == 1
 
 
 def test_only_the_latest_names_keep_a_parse(tmp_path):
@@ -175,3 +197,15 @@ def test_only_the_latest_names_keep_a_parse(tmp_path):
         os.utime(project / BY_NAME / f"n{i}.work.duckdb", (i, i))  # built in this order
     names = sorted(int(p.name[1:].split(".")[0]) for p in (project / BY_NAME).iterdir())
     assert names == list(range(2, KEPT_NAMES + 2))
+
+
+def test_a_name_built_again_is_recent_again(tmp_path):
+    project = tmp_path / "target"
+    project.mkdir()
+    names = [f"z{i}" for i in range(KEPT_NAMES)]  # built z0 … z7, oldest first
+    for i, name in enumerate(names):
+        keep_partial_parse(_run_target(tmp_path / f"run{i}", f"/a/{name}.work.duckdb", i), project)
+        os.utime(project / BY_NAME / f"{name}.work.duckdb", (i, i))
+    keep_partial_parse(_run_target(tmp_path / "again", "/b/z0.work.duckdb", 99), project)  # z0 again: the newest
+    keep_partial_parse(_run_target(tmp_path / "new", "/a/a.work.duckdb", 100), project)  # a new name: z1 goes
+    assert {p.name.split(".")[0] for p in (project / BY_NAME).iterdir()} == {"a", "z0", *names[2:]}

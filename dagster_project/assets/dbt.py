@@ -16,7 +16,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Config, F
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 from pydantic import Field
 
-from siyu.dbt_partial_parse import PARTIAL_PARSE, keep_partial_parse, prepare_partial_parse
+from siyu.dbt_partial_parse import PARTIAL_PARSE, PROFILE_RECORD, keep_partial_parse, prepare_partial_parse
 from siyu.settings import DBT_LAYERS, DBT_PROJECT_DIR, dbt_executable
 
 from ..resources import WarehouseResource
@@ -50,6 +50,8 @@ def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
                 # dagster-dbt copies target/partial_parse.msgpack into each run's target folder:
                 # dbt then re-parses only what changed instead of the whole project on every build
                 if (scratch / PARTIAL_PARSE).exists():
+                    # the record of the last build's profile no longer describes the project's parse
+                    (target / PROFILE_RECORD).unlink(missing_ok=True)
                     os.replace(scratch / PARTIAL_PARSE, target / PARTIAL_PARSE)
                 os.replace(scratch / "manifest.json", manifest)
             finally:
@@ -151,7 +153,8 @@ def build_dbt_assets(project_dir: Path = DBT_PROJECT_DIR) -> AssetsDefinition:
         # landing partitions loaded since the last one.
         run_target = run_target_path(project_dir / "target", context.run_id)
         if prepare_partial_parse(project_dir / "target", run_target, Path(warehouse.work_db)):
-            context.log.info("dbt reuses the last parse made for this warehouse's file name (restamped for its folder if need be)")
+            context.log.info("dbt reuses the last parse made for this warehouse's file name "
+                             "(restamped for its folder if need be)")
         # dbt's unit tests (fixtures, no warehouse data) run in the test suite, not in production builds:
         # an incremental model's unit test needs its table, which a first build has not made yet
         invocation = dbt.cli(["build", *(["--full-refresh"] if config.full_refresh else []), *NO_UNIT_TESTS], context=context,
