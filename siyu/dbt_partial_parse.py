@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
+import msgpack  # dbt-core's own dependency: its partial-parse file is msgpack
+
 PARTIAL_PARSE = "partial_parse.msgpack"
 PROFILE_RECORD = "siyu_profile.json"  # beside PARTIAL_PARSE: the connection info it was parsed with
 BY_NAME = "partial_parse_by_name"  # in the project's target: <working database file name>/ holds its last parse
@@ -90,8 +92,6 @@ def _replace_from(run_target: Path, folder: Path) -> None:
 def _described(folder: Path) -> tuple[list[tuple[str, Any]], dict] | None:
     """(the record's connection info, the unpacked parse) when `folder` holds a parse and a record of
     the profile it was made with (dbt's stored profile hash is the record's), else None."""
-    import msgpack  # dbt-core's dependency; only needed here
-
     saved, record = folder / PARTIAL_PARSE, folder / PROFILE_RECORD
     try:
         if not saved.is_file() or not record.is_file():
@@ -145,17 +145,11 @@ def prepare_partial_parse(project_target: Path, run_target: Path, work_db: Path,
                 return True
             moved = [(key, str(work_db) if key == "path" else value) for key, value in pairs]
             data["state_check"]["profile_hash"]["checksum"] = profile_checksum(moved)
-            (run_target / PARTIAL_PARSE).write_bytes(_packed(data))
+            (run_target / PARTIAL_PARSE).write_bytes(msgpack.packb(data, use_bin_type=True))
             return True
         except OSError:  # an optimisation only: dbt parses in full
             return False
     return False
-
-
-def _packed(data: dict) -> bytes:
-    import msgpack
-
-    return msgpack.packb(data, use_bin_type=True)
 
 
 def seed_partial_parse(project_target: Path, run_target: Path, work_db: Path) -> bool:
