@@ -21,8 +21,12 @@ def _order(order_no: str, paid_amount: str = "100.00") -> dict:
             "items": "[]"}
 
 
-def test_each_partition_carries_its_own_numbers_and_the_run_totals(tmp_path: Path):
+def test_each_partition_carries_its_own_numbers_and_the_run_totals(tmp_path: Path, monkeypatch):
     landing = tmp_path / "landing"
+    # the partitions start at this landing's first day, not at the default landing's (data/landing, which
+    # the README's first command fills with days from 2026-08-01)
+    monkeypatch.setenv("SIYU_LANDING_DIR", str(landing))
+    monkeypatch.delenv("SIYU_PARTITIONS_START", raising=False)
     write_orders(landing, "2026-06-01", [_order("A1"), _order("A2")])
     write_orders(landing, "2026-06-02", [_order("B1"), _order("B2", paid_amount="abc")])  # B2: not a number
     # 2026-06-03 is in the run's range but has no folder: nothing loaded, said so
